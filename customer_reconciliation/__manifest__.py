@@ -1,0 +1,31 @@
+{
+    "name": "Customer Reconciliation",
+    "summary": "Customer statements (对账单) built from the receivable ledger: "
+    "opening and closing balances, open items, aging, PDF and XLSX",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "customer_reconciliation contributors",
+    "website": "https://github.com/customer-reconciliation/customer_reconciliation",
+    "depends": ["account", "mail", "portal"],
+    "external_dependencies": {"python": ["xlsxwriter"]},
+    "data": [
+        "security/customer_reconciliation_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "data/customer_statement_policy_data.xml",
+        "report/customer_statement_report.xml",
+        "report/customer_statement_templates.xml",
+        "wizards/customer_statement_generate_views.xml",
+        "views/customer_statement_views.xml",
+        "views/customer_statement_policy_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/customer_reconciliation_menus.xml",
+    ],
+    "demo": [
+        "demo/customer_statement_policy_demo.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

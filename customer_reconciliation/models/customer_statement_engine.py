@@ -1,0 +1,787 @@
+"""The statement engine: every figure of a statement, from the ledger, in SQL.
+
+The engine works on a set of statements at once, whatever their partners,
+companies and periods: each query below reads the receivable ledger once for
+all of them. Nothing here loops over partners in Python.
+
+Ledger rules (see the addon's README):
+
+* the source is the posted journal items on receivable accounts of the
+  statement's company (and its branches), for the commercial partner and all
+  its contacts;
+* opening balance = sum of ``balance`` dated before ``date_from``; period
+  movements are dated within the period; closing = opening + debit - credit;
+* the open amount of an item at ``date_to`` is historical: its balance minus
+  the partial reconciliations whose ``max_date`` is on or before ``date_to``.
+  The queries compute it as today's ``amount_residual`` plus the partial
+  reconciliations dated after ``date_to``, which is the same amount (the
+  residual is the balance minus *all* partials) but reads far fewer rows;
+* aging and overdue use that open amount and the due date (the item's date
+  when it has none), in days past due at ``date_to``.
+"""
+
+import logging
+from datetime import date
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import aging, canonical
+from .customer_statement import LIVE_STATES
+
+_logger = logging.getLogger(__name__)
+
+# Temporary tables of one computation (dropped at its end).
+ITEMS_TABLE = "customer_statement_engine_items"
+TOTALS_TABLE = "customer_statement_engine_totals"
+
+
+class CustomerStatementEngine(models.AbstractModel):
+    _name = "customer.statement.engine"
+    _description = "Customer Statement Engine"
+
+    # ------------------------------------------------------------------
+    # Entry point
+    # ------------------------------------------------------------------
+    @api.model
+    def _generate(self, partner_ids, date_from, date_to, company, skip_empty=False):
+        """Find or create the statements, recompute the drafts, return all.
+
+        Raises UserError, before writing anything, on a bad period, unknown
+        partners, partners that are not customers or that belong to another
+        company, or a company the user may not use.
+        """
+        date_from, date_to = self._check_period(date_from, date_to)
+        company = self._check_company(company)
+        partners = self._check_partners(partner_ids, company)
+        Statement = self.env["customer.statement"]
+        existing = Statement.search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", company.id),
+                ("date_from", "=", date_from),
+                ("date_to", "=", date_to),
+                ("state", "in", LIVE_STATES),
+            ]
+        )
+        missing = partners - existing.partner_id
+        if skip_empty and missing:
+            missing = missing.browse(
+                self._partners_with_content(missing, company, date_from, date_to)
+            )
+        created = self._create_drafts(missing, company, date_from, date_to)
+        drafts = existing.filtered(lambda s: s.state == "draft") | created
+        self._compute_statements(drafts)
+        by_partner = {s.partner_id.id: s for s in existing | created}
+        return Statement.browse(
+            [by_partner[p.id].id for p in partners if p.id in by_partner]
+        )
+
+    # ------------------------------------------------------------------
+    # Input checks
+    # ------------------------------------------------------------------
+    @api.model
+    def _check_period(self, date_from, date_to):
+        try:
+            date_from = fields.Date.to_date(date_from)
+            date_to = fields.Date.to_date(date_to)
+        except (TypeError, ValueError) as error:
+            raise UserError(
+                self.env._("The statement period needs two valid dates (YYYY-MM-DD).")
+            ) from error
+        if not isinstance(date_from, date) or not isinstance(date_to, date):
+            raise UserError(self.env._("The statement period needs a start and an end date."))
+        if date_from > date_to:
+            raise UserError(
+                self.env._(
+                    "The period starts on %(start)s, after its end on %(end)s.",
+                    start=date_from,
+                    end=date_to,
+                )
+            )
+        return date_from, date_to
+
+    @api.model
+    def _check_company(self, company):
+        company = company.exists() if company else self.env.company
+        if len(company) != 1:
+            raise UserError(self.env._("Statements are generated for one company at a time."))
+        if not self.env.su and company not in self.env.user.company_ids:
+            raise UserError(
+                self.env._("You are not allowed to work in company %(company)s.",
+                           company=company.name)
+            )
+        return company
+
+    @api.model
+    def _check_partners(self, partner_ids, company):
+        """The commercial partners of ``partner_ids``, in order, without duplicates."""
+        if isinstance(partner_ids, models.BaseModel):
+            partner_ids = partner_ids.ids
+        if isinstance(partner_ids, int):
+            partner_ids = [partner_ids]
+        if not partner_ids or not all(
+            isinstance(pid, int) and not isinstance(pid, bool) for pid in partner_ids
+        ):
+            raise UserError(self.env._("Give the customers as a list of partner ids."))
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        partners = Partner.browse(partner_ids)
+        found = partners.exists()
+        unknown = [pid for pid in partner_ids if pid not in found.ids]
+        if unknown:
+            raise UserError(
+                self.env._(
+                    "These customers do not exist: %(ids)s.",
+                    ids=", ".join(map(str, unknown)),
+                )
+            )
+        allowed = company | self.env["res.company"].search([("id", "child_of", company.id)])
+        foreign = partners.filtered(
+            lambda p: p.company_id and p.company_id not in allowed
+            or p.commercial_partner_id.company_id
+            and p.commercial_partner_id.company_id not in allowed
+        )
+        if foreign:
+            raise UserError(
+                self.env._(
+                    "%(partners)s belong to another company than %(company)s.",
+                    partners=", ".join(foreign.mapped("display_name")),
+                    company=company.name,
+                )
+            )
+        commercial = Partner.browse()
+        for partner in partners:
+            if partner.commercial_partner_id not in commercial:
+                commercial |= partner.commercial_partner_id
+        customers = self._customer_ids(commercial, allowed)
+        not_customers = commercial.filtered(lambda p: p.id not in customers)
+        if not_customers:
+            raise UserError(
+                self.env._(
+                    "%(partners)s are not customers: they have never been "
+                    "invoiced and have no receivable entries.",
+                    partners=", ".join(not_customers.mapped("display_name")),
+                )
+            )
+        return commercial
+
+    @api.model
+    def _customer_ids(self, commercial_partners, companies):
+        """Ids of the commercial partners that are customers.
+
+        Returns the partners one of whose contacts has a customer rank, or
+        that have a receivable journal item in ``companies``.
+        """
+        self.env["res.partner"].flush_model(["customer_rank", "commercial_partner_id"])
+        self.env["account.move.line"].flush_model(["partner_id", "account_id", "company_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id
+                  FROM res_partner p
+                 WHERE p.commercial_partner_id = ANY(%(ids)s)
+                   AND (p.customer_rank > 0 OR EXISTS (
+                        SELECT 1
+                          FROM account_move_line l
+                          JOIN account_account a ON a.id = l.account_id
+                         WHERE l.partner_id = p.id
+                           AND l.company_id = ANY(%(companies)s)
+                           AND a.account_type = 'asset_receivable'))
+                 GROUP BY p.commercial_partner_id
+                """,
+                ids=commercial_partners.ids,
+                companies=companies.ids,
+            )
+        )
+        return {row[0] for row in rows}
+
+    @api.model
+    def _partners_with_content(self, partners, company, date_from, date_to):
+        """Ids of ``partners`` with a movement in the period or a closing balance."""
+        self._flush_ledger()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id
+                  FROM res_partner p
+                  JOIN account_move_line l ON l.partner_id = p.id
+                  JOIN account_account a ON a.id = l.account_id
+                 WHERE p.commercial_partner_id = ANY(%(ids)s)
+                   AND a.account_type = 'asset_receivable'
+                   AND l.parent_state = 'posted'
+                   AND l.company_id = ANY(%(companies)s)
+                   AND l.date <= %(date_to)s
+                 GROUP BY p.commercial_partner_id
+                HAVING bool_or(l.date >= %(date_from)s) OR SUM(l.balance) <> 0
+                """,
+                ids=partners.ids,
+                companies=self.env["res.company"].search([("id", "child_of", company.id)]).ids,
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+        return [row[0] for row in rows]
+
+    # ------------------------------------------------------------------
+    # Creation
+    # ------------------------------------------------------------------
+    @api.model
+    def _create_drafts(self, partners, company, date_from, date_to):
+        if not partners:
+            return self.env["customer.statement"]
+        partners = partners.with_company(company)
+        default_policy = company.statement_default_policy_id
+        sequence = self._get_sequence(company).with_context(ir_sequence_date=date_to)
+        vals_list = []
+        for partner in partners:
+            policy = partner.statement_policy_id or default_policy
+            vals_list.append(
+                {
+                    "name": sequence.next_by_id(sequence_date=date_to),
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "currency_id": company.currency_id.id,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "policy_id": policy.id,
+                    "confirmation_mode": policy.confirmation_mode or "positive",
+                    "aging_boundaries": policy.aging_boundaries
+                    or aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
+                    "hide_exchange_lines": policy.hide_exchange_lines,
+                    "contact_id": partner.statement_contact_id.id,
+                    "user_id": (partner.statement_user_id or partner.user_id or self.env.user).id,
+                }
+            )
+        return (
+            self.env["customer.statement"]
+            .with_context(
+                customer_statement_engine=True,
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_notrack=True,
+            )
+            .create(vals_list)
+            .with_env(self.env)
+        )
+
+    @api.model
+    def _get_sequence(self, company):
+        """The statement numbering of ``company``, created on first use."""
+        Sequence = self.env["ir.sequence"].sudo()
+        sequence = Sequence.search(
+            [("code", "=", "customer.statement"), ("company_id", "=", company.id)], limit=1
+        )
+        if not sequence:
+            template = self.env.ref(
+                "customer_reconciliation.seq_customer_statement", raise_if_not_found=False
+            )
+            sequence = Sequence.create(
+                {
+                    "name": self.env._("Customer Statements %(company)s", company=company.name),
+                    "code": "customer.statement",
+                    "company_id": company.id,
+                    "prefix": template.prefix if template else "DZ/%(year)s/%(month)s/",
+                    "padding": template.padding if template else 4,
+                    "implementation": "standard",
+                }
+            )
+        return sequence
+
+    # ------------------------------------------------------------------
+    # Computation
+    # ------------------------------------------------------------------
+    def _flush_ledger(self):
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move"].flush_model(["move_type", "journal_id", "state"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+
+    @api.model
+    def _compute_statements(self, statements):
+        """Recompute the content of draft ``statements`` from the ledger.
+
+        Replaces their lines, aging buckets and currency sections and writes
+        their totals and content hash. Statements that are not drafts are
+        refused: their content is a frozen snapshot.
+        """
+        statements = statements.exists()
+        if not statements:
+            return
+        if any(s.state != "draft" for s in statements):
+            raise UserError(self.env._("Only draft statements are recomputed."))
+        self._flush_ledger()
+        statements.flush_recordset()
+        cr = self.env.cr
+        ids = statements.ids
+        for table in (
+            "customer_statement_line",
+            "customer_statement_aging",
+            "customer_statement_currency",
+        ):
+            cr.execute(SQL("DELETE FROM %s WHERE statement_id = ANY(%s)",
+                           SQL.identifier(table), ids))
+        self._build_items(ids)
+        try:
+            self._insert_lines()
+            self._write_totals(ids)
+            self._insert_currency_sections()
+            self._insert_aging(ids)
+        finally:
+            cr.execute(SQL("DROP TABLE IF EXISTS %s, %s",
+                           SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE)))
+        self.env.invalidate_all()
+        self._write_hashes(statements)
+
+    def _build_items(self, statement_ids):
+        """Stage the ledger of the statements in two temporary tables.
+
+        ``TOTALS_TABLE`` holds, per statement and transaction currency, the
+        opening, period and closing sums in company currency and in that
+        currency, over every receivable item up to the cut-off.
+
+        ``ITEMS_TABLE`` holds the items the statement lists: every movement of
+        the period and every older item still open at the cut-off, with its
+        historical open amounts, days past due and aging bucket.
+        """
+        cr = self.env.cr
+        cr.execute(SQL("DROP TABLE IF EXISTS %s, %s",
+                       SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE)))
+        ledger = SQL(
+            """
+            WITH st AS (
+                SELECT s.id, s.partner_id, s.company_id, s.currency_id,
+                       s.date_from, s.date_to, s.hide_exchange_lines,
+                       array_prepend(1, ARRAY(
+                           SELECT b::int + 1
+                             FROM unnest(string_to_array(s.aging_boundaries, ',')) b
+                       )) AS thresholds
+                  FROM customer_statement s
+                 WHERE s.id = ANY(%(ids)s)
+            ),
+            st_company AS (
+                SELECT st.id AS statement_id, branch.id AS company_id,
+                       branch.currency_exchange_journal_id AS exchange_journal_id
+                  FROM st
+                  JOIN res_company root ON root.id = st.company_id
+                  JOIN res_company branch
+                    ON branch.parent_path LIKE root.parent_path || %(any)s
+            ),
+            ledger AS (
+                SELECT st.id AS statement_id, st.date_from, st.date_to,
+                       st.thresholds, st.hide_exchange_lines,
+                       l.id AS move_line_id, l.move_id, l.partner_id AS contact_id,
+                       l.date, l.date_maturity, l.move_name, l.ref, l.name,
+                       l.debit, l.credit, l.balance, l.amount_residual,
+                       COALESCE(l.currency_id, st.currency_id) AS currency_id,
+                       COALESCE(l.amount_currency, l.balance) AS amount_currency,
+                       COALESCE(l.amount_residual_currency, l.amount_residual)
+                           AS amount_residual_currency,
+                       l.journal_id = sc.exchange_journal_id AS is_exchange,
+                       l.payment_id IS NOT NULL OR l.statement_line_id IS NOT NULL
+                           AS is_payment
+                  FROM st
+                  JOIN res_partner p ON p.commercial_partner_id = st.partner_id
+                  JOIN account_move_line l ON l.partner_id = p.id
+                  JOIN st_company sc
+                    ON sc.statement_id = st.id AND sc.company_id = l.company_id
+                  JOIN account_account a ON a.id = l.account_id
+                 WHERE a.account_type = 'asset_receivable'
+                   AND l.parent_state = 'posted'
+                   AND l.date <= st.date_to
+            )
+            """,
+            ids=statement_ids,
+            any="%",
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
+                %(ledger)s
+                SELECT statement_id, currency_id,
+                       SUM(balance) FILTER (WHERE date < date_from) AS opening,
+                       SUM(debit) FILTER (WHERE date >= date_from) AS debit,
+                       SUM(credit) FILTER (WHERE date >= date_from) AS credit,
+                       SUM(balance) AS closing,
+                       SUM(balance) FILTER (WHERE date >= date_from AND is_exchange
+                                                  AND hide_exchange_lines) AS hidden,
+                       SUM(amount_currency) FILTER (WHERE date < date_from)
+                           AS opening_currency,
+                       SUM(amount_currency) FILTER (WHERE date >= date_from
+                                                        AND amount_currency > 0)
+                           AS debit_currency,
+                       -SUM(amount_currency) FILTER (WHERE date >= date_from
+                                                         AND amount_currency < 0)
+                           AS credit_currency,
+                       SUM(amount_currency) AS closing_currency
+                  FROM ledger
+                 GROUP BY statement_id, currency_id
+                """,
+                totals=SQL.identifier(TOTALS_TABLE),
+                ledger=ledger,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE %(items)s ON COMMIT DROP AS
+                %(ledger)s,
+                later AS (
+                    SELECT ledger.move_line_id, ledger.statement_id,
+                           SUM(pr.amount) AS amount,
+                           SUM(pr.debit_amount_currency) AS amount_currency
+                      FROM ledger
+                      JOIN account_partial_reconcile pr
+                        ON pr.debit_move_id = ledger.move_line_id
+                       AND pr.max_date > ledger.date_to
+                     GROUP BY ledger.move_line_id, ledger.statement_id
+                     UNION ALL
+                    SELECT ledger.move_line_id, ledger.statement_id,
+                           -SUM(pr.amount), -SUM(pr.credit_amount_currency)
+                      FROM ledger
+                      JOIN account_partial_reconcile pr
+                        ON pr.credit_move_id = ledger.move_line_id
+                       AND pr.max_date > ledger.date_to
+                     GROUP BY ledger.move_line_id, ledger.statement_id
+                ),
+                later_sum AS (
+                    SELECT move_line_id, statement_id, SUM(amount) AS amount,
+                           SUM(amount_currency) AS amount_currency
+                      FROM later
+                     GROUP BY move_line_id, statement_id
+                ),
+                open_items AS (
+                    SELECT ledger.*,
+                           ledger.date >= ledger.date_from AS in_period,
+                           ledger.amount_residual + COALESCE(ls.amount, 0)
+                               AS open_amount,
+                           ledger.amount_residual_currency
+                               + COALESCE(ls.amount_currency, 0) AS open_amount_currency,
+                           ledger.date_to - COALESCE(ledger.date_maturity, ledger.date)
+                               AS days_overdue
+                      FROM ledger
+                      LEFT JOIN later_sum ls
+                        ON ls.move_line_id = ledger.move_line_id
+                       AND ls.statement_id = ledger.statement_id
+                )
+                SELECT oi.*,
+                       width_bucket(oi.days_overdue, oi.thresholds) AS aging_bucket,
+                       oi.is_exchange AND oi.hide_exchange_lines AND oi.in_period AS hidden,
+                       CASE
+                           WHEN oi.is_exchange THEN 'exchange'
+                           WHEN m.move_type IN ('out_invoice', 'out_receipt') THEN 'invoice'
+                           WHEN m.move_type = 'out_refund' THEN 'refund'
+                           WHEN oi.is_payment THEN 'payment'
+                           ELSE 'other'
+                       END AS document_type
+                  FROM open_items oi
+                  JOIN account_move m ON m.id = oi.move_id
+                 WHERE oi.in_period
+                    OR oi.open_amount <> 0
+                    OR oi.open_amount_currency <> 0
+                """,
+                items=SQL.identifier(ITEMS_TABLE),
+                ledger=ledger,
+            )
+        )
+
+    def _insert_lines(self):
+        """Insert the statement lines, numbered and with running balances.
+
+        Older open items come first, then the period's movements by date; the
+        running balance starts from the opening balance (in company currency,
+        and per transaction currency for ``running_balance_currency``).
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH opening AS (
+                    SELECT statement_id, SUM(COALESCE(opening, 0)) AS amount
+                      FROM %(totals)s GROUP BY statement_id
+                )
+                INSERT INTO customer_statement_line (
+                    statement_id, company_id, partner_id, sequence, move_line_id,
+                    move_id, contact_id, date, date_maturity, move_name, ref, name,
+                    document_type, in_period, hidden, debit, credit, balance,
+                    running_balance, open_amount, currency_id, amount_currency,
+                    open_amount_currency, running_balance_currency, days_overdue,
+                    aging_bucket, create_uid, write_uid, create_date, write_date)
+                SELECT i.statement_id, s.company_id, s.partner_id,
+                       row_number() OVER (PARTITION BY i.statement_id
+                                          ORDER BY i.in_period, i.date, i.move_name,
+                                                   i.move_line_id),
+                       i.move_line_id, i.move_id, i.contact_id, i.date,
+                       i.date_maturity, i.move_name, i.ref, i.name, i.document_type,
+                       i.in_period, i.hidden, i.debit, i.credit, i.balance,
+                       CASE WHEN i.in_period THEN o.amount + SUM(i.balance) OVER (
+                           PARTITION BY i.statement_id, i.in_period
+                           ORDER BY i.date, i.move_name, i.move_line_id) END,
+                       i.open_amount, i.currency_id, i.amount_currency,
+                       i.open_amount_currency,
+                       CASE WHEN i.in_period THEN COALESCE(t.opening_currency, 0)
+                           + SUM(i.amount_currency) OVER (
+                               PARTITION BY i.statement_id, i.currency_id, i.in_period
+                               ORDER BY i.date, i.move_name, i.move_line_id) END,
+                       i.days_overdue, i.aging_bucket,
+                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM %(items)s i
+                  JOIN customer_statement s ON s.id = i.statement_id
+                  JOIN opening o ON o.statement_id = i.statement_id
+                  LEFT JOIN %(totals)s t
+                    ON t.statement_id = i.statement_id AND t.currency_id = i.currency_id
+                """,
+                totals=SQL.identifier(TOTALS_TABLE),
+                items=SQL.identifier(ITEMS_TABLE),
+                uid=self.env.uid,
+            )
+        )
+
+    def _write_totals(self, statement_ids):
+        """Write each statement's totals, in company currency.
+
+        Statements without any receivable item get zeros. ``overdue_amount``
+        and ``not_due_amount`` sum the open amounts past due / not yet due.
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH t AS (
+                    SELECT statement_id,
+                           SUM(COALESCE(opening, 0)) AS opening,
+                           SUM(COALESCE(debit, 0)) AS debit,
+                           SUM(COALESCE(credit, 0)) AS credit,
+                           SUM(COALESCE(closing, 0)) AS closing,
+                           SUM(COALESCE(hidden, 0)) AS hidden,
+                           bool_or(currency_id <> s.currency_id) AS foreign_currency
+                      FROM %(totals)s
+                      JOIN customer_statement s ON s.id = statement_id
+                     GROUP BY statement_id
+                ),
+                i AS (
+                    SELECT statement_id,
+                           SUM(open_amount) FILTER (WHERE aging_bucket > 0) AS overdue,
+                           SUM(open_amount) FILTER (WHERE aging_bucket = 0) AS not_due,
+                           COUNT(*) FILTER (WHERE NOT hidden) AS line_count
+                      FROM %(items)s
+                     GROUP BY statement_id
+                )
+                UPDATE customer_statement s
+                   SET opening_balance = COALESCE(t.opening, 0),
+                       total_debit = COALESCE(t.debit, 0),
+                       total_credit = COALESCE(t.credit, 0),
+                       closing_balance = COALESCE(t.closing, 0),
+                       hidden_exchange_amount = COALESCE(t.hidden, 0),
+                       has_foreign_currency = COALESCE(t.foreign_currency, FALSE),
+                       overdue_amount = COALESCE(i.overdue, 0),
+                       not_due_amount = COALESCE(i.not_due, 0),
+                       line_count = COALESCE(i.line_count, 0),
+                       generated_date = now() AT TIME ZONE 'UTC',
+                       write_uid = %(uid)s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                  FROM customer_statement s2
+                  LEFT JOIN t ON t.statement_id = s2.id
+                  LEFT JOIN i ON i.statement_id = s2.id
+                 WHERE s.id = s2.id AND s2.id = ANY(%(ids)s)
+                """,
+                totals=SQL.identifier(TOTALS_TABLE),
+                items=SQL.identifier(ITEMS_TABLE),
+                uid=self.env.uid,
+                ids=statement_ids,
+            )
+        )
+
+    def _insert_currency_sections(self):
+        """One section per foreign currency a statement has items in.
+
+        Figures are in that currency (``amount_currency`` and its residual),
+        never converted; ``closing_balance_company`` is their book value.
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH i AS (
+                    SELECT statement_id, currency_id,
+                           SUM(open_amount_currency) AS open_amount,
+                           SUM(open_amount_currency) FILTER (WHERE aging_bucket > 0)
+                               AS overdue
+                      FROM %(items)s
+                     GROUP BY statement_id, currency_id
+                )
+                INSERT INTO customer_statement_currency (
+                    statement_id, company_id, currency_id, opening_balance,
+                    total_debit, total_credit, closing_balance, open_amount,
+                    overdue_amount, closing_balance_company,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT t.statement_id, s.company_id, t.currency_id,
+                       COALESCE(t.opening_currency, 0), COALESCE(t.debit_currency, 0),
+                       COALESCE(t.credit_currency, 0), COALESCE(t.closing_currency, 0),
+                       COALESCE(i.open_amount, 0), COALESCE(i.overdue, 0),
+                       COALESCE(t.closing, 0),
+                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM %(totals)s t
+                  JOIN customer_statement s ON s.id = t.statement_id
+                  LEFT JOIN i
+                    ON i.statement_id = t.statement_id AND i.currency_id = t.currency_id
+                 WHERE t.currency_id <> s.currency_id
+                """,
+                totals=SQL.identifier(TOTALS_TABLE),
+                items=SQL.identifier(ITEMS_TABLE),
+                uid=self.env.uid,
+            )
+        )
+
+    def _insert_aging(self, statement_ids):
+        """One row per aging bucket of each statement, empty buckets included."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH b AS (
+                    SELECT s.id AS statement_id, s.company_id, s.partner_id, s.date_to,
+                           ARRAY(SELECT x::int FROM unnest(
+                               string_to_array(s.aging_boundaries, ',')) x) AS bounds
+                      FROM customer_statement s
+                     WHERE s.id = ANY(%(ids)s)
+                ),
+                buckets AS (
+                    SELECT b.*, g.bucket,
+                           CASE WHEN g.bucket = 0 THEN 0
+                                WHEN g.bucket = 1 THEN 1
+                                ELSE b.bounds[g.bucket - 1] + 1 END AS days_from,
+                           CASE WHEN g.bucket = 0 THEN 0
+                                WHEN g.bucket > cardinality(b.bounds) THEN 0
+                                ELSE b.bounds[g.bucket] END AS days_to
+                      FROM b, generate_series(0, cardinality(b.bounds) + 1) AS g(bucket)
+                ),
+                sums AS (
+                    SELECT statement_id, aging_bucket, SUM(open_amount) AS amount
+                      FROM %(items)s
+                     GROUP BY statement_id, aging_bucket
+                )
+                INSERT INTO customer_statement_aging (
+                    statement_id, company_id, partner_id, date_to, bucket, days_from,
+                    days_to, amount, create_uid, write_uid, create_date, write_date)
+                SELECT buckets.statement_id, buckets.company_id, buckets.partner_id,
+                       buckets.date_to, buckets.bucket, buckets.days_from,
+                       buckets.days_to, COALESCE(sums.amount, 0),
+                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM buckets
+                  LEFT JOIN sums
+                    ON sums.statement_id = buckets.statement_id
+                   AND sums.aging_bucket = buckets.bucket
+                """,
+                items=SQL.identifier(ITEMS_TABLE),
+                uid=self.env.uid,
+                ids=statement_ids,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Content hash
+    # ------------------------------------------------------------------
+    @api.model
+    def _hash_contents(self, statements):
+        """``{statement id: content}``: what the content hash is computed over.
+
+        Read in three queries for all statements; see ``tools/canonical.py``
+        for the serialisation.
+        """
+        ids = statements.ids
+        content = {}
+        for row in self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT s.id, s.company_id, c.name AS company_name,
+                       cp.vat AS company_vat, s.partner_id, p.name AS partner_name,
+                       p.vat AS partner_vat, cur.name AS currency, s.date_from,
+                       s.date_to, s.opening_balance, s.total_debit, s.total_credit,
+                       s.closing_balance, s.overdue_amount,
+                       (SELECT json_agg(json_build_array(a.bucket, a.amount)
+                                        ORDER BY a.bucket)
+                          FROM customer_statement_aging a
+                         WHERE a.statement_id = s.id) AS aging
+                  FROM customer_statement s
+                  JOIN res_company c ON c.id = s.company_id
+                  JOIN res_partner cp ON cp.id = c.partner_id
+                  JOIN res_partner p ON p.id = s.partner_id
+                  JOIN res_currency cur ON cur.id = s.currency_id
+                 WHERE s.id = ANY(%s)
+                """,
+                ids,
+            )
+        ):
+            content[row["id"]] = {
+                "company": {"id": row["company_id"], "name": row["company_name"],
+                            "vat": row["company_vat"]},
+                "partner": {"id": row["partner_id"], "name": row["partner_name"],
+                            "vat": row["partner_vat"]},
+                "currency": row["currency"],
+                "date_from": row["date_from"],
+                "date_to": row["date_to"],
+                "opening_balance": row["opening_balance"],
+                "total_debit": row["total_debit"],
+                "total_credit": row["total_credit"],
+                "closing_balance": row["closing_balance"],
+                "overdue_amount": row["overdue_amount"],
+                "aging": [[bucket, float(amount)] for bucket, amount in row["aging"] or []],
+                "lines": [],
+                "currencies": [],
+            }
+        for row in self.env.execute_query(
+            SQL(
+                """
+                SELECT l.statement_id, l.move_line_id, l.date, l.date_maturity,
+                       l.move_name, l.ref, l.debit, l.credit, l.open_amount,
+                       cur.name, l.amount_currency, l.open_amount_currency,
+                       l.in_period, l.hidden
+                  FROM customer_statement_line l
+                  LEFT JOIN res_currency cur ON cur.id = l.currency_id
+                 WHERE l.statement_id = ANY(%s)
+                 ORDER BY l.statement_id, l.sequence, l.id
+                """,
+                ids,
+            )
+        ):
+            content[row[0]]["lines"].append(list(row[1:]))
+        for row in self.env.execute_query(
+            SQL(
+                """
+                SELECT sc.statement_id, cur.name, sc.opening_balance, sc.total_debit,
+                       sc.total_credit, sc.closing_balance, sc.open_amount,
+                       sc.overdue_amount
+                  FROM customer_statement_currency sc
+                  JOIN res_currency cur ON cur.id = sc.currency_id
+                 WHERE sc.statement_id = ANY(%s)
+                 ORDER BY sc.statement_id, cur.name
+                """,
+                ids,
+            )
+        ):
+            content[row[0]]["currencies"].append(list(row[1:]))
+        return content
+
+    @api.model
+    def _content_hashes(self, statements):
+        statements.flush_recordset()
+        digits = {s.id: s.currency_id.decimal_places for s in statements}
+        return {
+            statement_id: canonical.content_hash(value, digits[statement_id])
+            for statement_id, value in self._hash_contents(statements).items()
+        }
+
+    @api.model
+    def _write_hashes(self, statements):
+        hashes = self._content_hashes(statements)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_statement s
+                   SET content_hash = v.hash
+                  FROM unnest(%s::int[], %s::varchar[]) AS v(id, hash)
+                 WHERE s.id = v.id
+                """,
+                list(hashes),
+                list(hashes.values()),
+            )
+        )
+        statements.invalidate_recordset(["content_hash"])

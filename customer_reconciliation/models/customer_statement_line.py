@@ -1,0 +1,98 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class CustomerStatementLine(models.Model):
+    """One receivable journal item of a statement, frozen with its figures.
+
+    A line is either a movement of the period (``in_period``) or an item
+    dated before the period that was still open at the cut-off. Every figure
+    is stored, so the statement stays what was sent even if the journal item
+    is later changed or reconciled.
+    """
+
+    _name = "customer.statement.line"
+    _description = "Customer Statement Line"
+    _order = "statement_id, sequence, id"
+
+    statement_id = fields.Many2one(
+        "customer.statement", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="statement_id.company_id", store=True)
+    company_currency_id = fields.Many2one(
+        related="statement_id.currency_id", string="Company Currency"
+    )
+    partner_id = fields.Many2one(
+        related="statement_id.partner_id", store=True, string="Customer"
+    )
+    sequence = fields.Integer(readonly=True)
+    move_line_id = fields.Many2one(
+        "account.move.line", string="Journal Item", readonly=True,
+        ondelete="set null", index="btree_not_null",
+    )
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True,
+                              ondelete="set null")
+    contact_id = fields.Many2one("res.partner", string="Contact", readonly=True,
+                                 ondelete="set null")
+    date = fields.Date(readonly=True)
+    date_maturity = fields.Date(string="Due Date", readonly=True)
+    move_name = fields.Char(string="Number", readonly=True)
+    ref = fields.Char(string="Reference", readonly=True)
+    name = fields.Char(string="Label", readonly=True)
+    document_type = fields.Selection(
+        [
+            ("invoice", "Invoice"),
+            ("refund", "Credit Note"),
+            ("payment", "Payment"),
+            ("exchange", "Exchange Difference"),
+            ("other", "Other"),
+        ],
+        readonly=True,
+    )
+    in_period = fields.Boolean(
+        readonly=True, help="Movement of the statement period; otherwise an "
+        "older item still open at the cut-off."
+    )
+    hidden = fields.Boolean(
+        readonly=True, help="Exchange difference not listed to the customer."
+    )
+    debit = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    credit = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    balance = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    running_balance = fields.Monetary(
+        currency_field="company_currency_id", readonly=True,
+        help="Balance after this movement, from the opening balance.",
+    )
+    open_amount = fields.Monetary(
+        currency_field="company_currency_id", readonly=True,
+        help="Amount still open at the cut-off date.",
+    )
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
+    open_amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
+    running_balance_currency = fields.Monetary(
+        currency_field="currency_id", readonly=True
+    )
+    days_overdue = fields.Integer(readonly=True)
+    aging_bucket = fields.Integer(readonly=True)
+    is_overdue = fields.Boolean(compute="_compute_is_overdue")
+
+    @api.depends("days_overdue", "open_amount")
+    def _compute_is_overdue(self):
+        for line in self:
+            line.is_overdue = line.days_overdue > 0 and not line.company_currency_id.is_zero(
+                line.open_amount
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("customer_statement_engine"):
+            raise UserError(self.env._("Statement lines come from the ledger only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.context.get("customer_statement_engine"):
+            raise UserError(
+                self.env._("Statement lines are a snapshot of the ledger and cannot be edited.")
+            )
+        return super().write(vals)

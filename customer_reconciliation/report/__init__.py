@@ -1,0 +1,2 @@
+from . import customer_statement_report
+from . import customer_statement_xlsx

@@ -1,0 +1,55 @@
+"""Canonical serialisation of a statement's content, and its SHA-256.
+
+The hash printed on the PDF and shown on the portal is computed from this
+serialisation only, so that anyone holding the same figures can recompute it:
+UTF-8 JSON, keys sorted, no whitespace, amounts as fixed-point strings with
+the currency's decimals, dates as ISO strings, lines in statement order.
+"""
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+HASH_VERSION = 1
+
+
+def fixed(amount, digits=2):
+    """An amount as a fixed-point string, ``-0`` normalised to ``0``."""
+    quantum = Decimal(1).scaleb(-int(digits))
+    value = Decimal(str(amount or 0)).quantize(quantum, rounding=ROUND_HALF_UP)
+    if value == 0:
+        value = abs(value)
+    return f"{value:.{int(digits)}f}"
+
+
+def _normalise(value, digits):
+    if isinstance(value, dict):
+        return {str(k): _normalise(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v, digits) for v in value]
+    if isinstance(value, float | Decimal):
+        return fixed(value, digits)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is False:
+        return None
+    return value
+
+
+def serialise(content, digits=2):
+    """The canonical bytes of ``content`` (a dict of plain values).
+
+    Floats and Decimals are amounts and become fixed-point strings; integers
+    stay integers; ``False`` (Odoo's empty value) becomes ``null``.
+    """
+    payload = {"v": HASH_VERSION, "content": _normalise(content, digits)}
+    return json.dumps(
+        payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def content_hash(content, digits=2):
+    return hashlib.sha256(serialise(content, digits)).hexdigest()
