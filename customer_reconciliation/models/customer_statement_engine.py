@@ -322,14 +322,12 @@ class CustomerStatementEngine(models.AbstractModel):
             cr.execute(SQL("DELETE FROM %s WHERE statement_id = ANY(%s)",
                            SQL.identifier(table), ids))
         self._build_items(ids)
-        try:
-            self._insert_lines()
-            self._write_totals(ids)
-            self._insert_currency_sections()
-            self._insert_aging(ids)
-        finally:
-            cr.execute(SQL("DROP TABLE IF EXISTS %s, %s",
-                           SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE)))
+        self._insert_lines()
+        self._write_totals(ids)
+        self._insert_currency_sections()
+        self._insert_aging(ids)
+        cr.execute(SQL("DROP TABLE %s, %s",
+                       SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE)))
         self.env.invalidate_all()
         self._write_hashes(statements)
 
@@ -370,7 +368,7 @@ class CustomerStatementEngine(models.AbstractModel):
             ledger AS (
                 SELECT st.id AS statement_id, st.date_from, st.date_to,
                        st.thresholds, st.hide_exchange_lines,
-                       l.id AS move_line_id, l.move_id, l.partner_id AS contact_id,
+                       l.id AS move_line_id, l.move_id,
                        l.date, l.date_maturity, l.move_name, l.ref, l.name,
                        l.debit, l.credit, l.balance, l.amount_residual,
                        COALESCE(l.currency_id, st.currency_id) AS currency_id,
@@ -466,6 +464,7 @@ class CustomerStatementEngine(models.AbstractModel):
                        AND ls.statement_id = ledger.statement_id
                 )
                 SELECT oi.*,
+                       m.partner_id AS contact_id,
                        width_bucket(oi.days_overdue, oi.thresholds) AS aging_bucket,
                        oi.is_exchange AND oi.hide_exchange_lines AND oi.in_period AS hidden,
                        CASE
@@ -547,16 +546,16 @@ class CustomerStatementEngine(models.AbstractModel):
             SQL(
                 """
                 WITH t AS (
-                    SELECT statement_id,
+                    SELECT tt.statement_id,
                            SUM(COALESCE(opening, 0)) AS opening,
                            SUM(COALESCE(debit, 0)) AS debit,
                            SUM(COALESCE(credit, 0)) AS credit,
                            SUM(COALESCE(closing, 0)) AS closing,
                            SUM(COALESCE(hidden, 0)) AS hidden,
-                           bool_or(currency_id <> s.currency_id) AS foreign_currency
-                      FROM %(totals)s
-                      JOIN customer_statement s ON s.id = statement_id
-                     GROUP BY statement_id
+                           bool_or(tt.currency_id <> s.currency_id) AS foreign_currency
+                      FROM %(totals)s tt
+                      JOIN customer_statement s ON s.id = tt.statement_id
+                     GROUP BY tt.statement_id
                 ),
                 i AS (
                     SELECT statement_id,
