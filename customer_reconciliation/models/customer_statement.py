@@ -2,7 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-
 STATES = [
     ("draft", "Draft"),
     ("to_review", "To Review"),
@@ -50,7 +49,11 @@ class CustomerStatement(models.Model):
     _check_company_auto = True
 
     name = fields.Char(
-        string="Number", required=True, readonly=True, copy=False, default="/",
+        string="Number",
+        required=True,
+        readonly=True,
+        copy=False,
+        default="/",
         index="trigram",
     )
     partner_id = fields.Many2one(
@@ -63,31 +66,47 @@ class CustomerStatement(models.Model):
         check_company=True,
     )
     company_id = fields.Many2one(
-        "res.company", required=True, readonly=True, index=True,
+        "res.company",
+        required=True,
+        readonly=True,
+        index=True,
         default=lambda self: self.env.company,
     )
     currency_id = fields.Many2one(
-        "res.currency", required=True, readonly=True,
+        "res.currency",
+        required=True,
+        readonly=True,
         help="The company currency; foreign-currency activity is also given "
         "in its own currency sections.",
     )
     policy_id = fields.Many2one(
-        "customer.statement.policy", string="Policy", readonly=True,
-        check_company=True, index="btree_not_null",
+        "customer.statement.policy",
+        string="Policy",
+        readonly=True,
+        check_company=True,
+        index="btree_not_null",
     )
     contact_id = fields.Many2one(
-        "res.partner", string="Statement Contact",
+        "res.partner",
+        string="Statement Contact",
         help="Who receives the statement; the customer itself when empty.",
     )
     user_id = fields.Many2one(
-        "res.users", string="Responsible", tracking=True,
+        "res.users",
+        string="Responsible",
+        tracking=True,
         default=lambda self: self.env.user,
     )
     date_from = fields.Date(string="From", required=True, readonly=True)
     date_to = fields.Date(string="Cut-off", required=True, readonly=True, index=True)
     state = fields.Selection(
-        STATES, required=True, default="draft", readonly=True, copy=False,
-        tracking=True, index=True,
+        STATES,
+        required=True,
+        default="draft",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
     )
     confirmation_mode = fields.Selection(
         [
@@ -103,7 +122,10 @@ class CustomerStatement(models.Model):
     generated_date = fields.Datetime(string="Computed On", readonly=True, copy=False)
     version = fields.Integer(default=1, readonly=True, copy=False)
     previous_statement_id = fields.Many2one(
-        "customer.statement", string="Replaces", readonly=True, copy=False,
+        "customer.statement",
+        string="Replaces",
+        readonly=True,
+        copy=False,
         index="btree_not_null",
     )
     aging_boundaries = fields.Char(readonly=True, default="30,60,90,180")
@@ -116,7 +138,8 @@ class CustomerStatement(models.Model):
     overdue_amount = fields.Monetary(string="Overdue", readonly=True)
     not_due_amount = fields.Monetary(string="Not Due", readonly=True)
     hidden_exchange_amount = fields.Monetary(
-        string="Unlisted Exchange Differences", readonly=True,
+        string="Unlisted Exchange Differences",
+        readonly=True,
         help="Net amount of the exchange-difference entries of the period "
         "that are included in the balances but not listed to the customer.",
     )
@@ -178,9 +201,7 @@ class CustomerStatement(models.Model):
 
     def _get_report_base_filename(self):
         self.ensure_one()
-        return self.env._(
-            "Statement %(name)s", name=self.name.replace("/", "-")
-        )
+        return self.env._("Statement %(name)s", name=self.name.replace("/", "-"))
 
     # ------------------------------------------------------------------
     # Public API
@@ -196,9 +217,7 @@ class CustomerStatement(models.Model):
         and period is recomputed in place; a statement already sent is
         returned untouched. Returns the statements, in ``partner_ids`` order.
         """
-        company = (
-            self.env["res.company"].browse(company_id) if company_id else self.env.company
-        )
+        company = self.env["res.company"].browse(company_id) if company_id else self.env.company
         return self.env["customer.statement.engine"]._generate(
             partner_ids, date_from, date_to, company
         )
@@ -224,9 +243,7 @@ class CustomerStatement(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
         if any(s.state not in ("draft", "cancelled") for s in self):
-            raise UserError(
-                self.env._("Only draft or cancelled statements can be deleted.")
-            )
+            raise UserError(self.env._("Only draft or cancelled statements can be deleted."))
 
     # ------------------------------------------------------------------
     # Actions
@@ -237,8 +254,7 @@ class CustomerStatement(models.Model):
         if not_draft:
             raise UserError(
                 self.env._(
-                    "Only draft statements can be recomputed; %(names)s "
-                    "is no longer a draft.",
+                    "Only draft statements can be recomputed; %(names)s is no longer a draft.",
                     names=", ".join(not_draft.mapped("name")),
                 )
             )
@@ -250,17 +266,14 @@ class CustomerStatement(models.Model):
         for statement in self:
             if statement.state not in ("draft", "to_review"):
                 raise UserError(
-                    self.env._("Statement %(name)s is not ready to send.",
-                               name=statement.name)
+                    self.env._("Statement %(name)s is not ready to send.", name=statement.name)
                 )
         self._freeze()
         return True
 
     def action_cancel(self):
         if any(s.state in ("confirmed", "deemed", "superseded") for s in self):
-            raise UserError(
-                self.env._("Confirmed or superseded statements cannot be cancelled.")
-            )
+            raise UserError(self.env._("Confirmed or superseded statements cannot be cancelled."))
         self.write({"state": "cancelled"})
         return True
 
@@ -279,8 +292,10 @@ class CustomerStatement(models.Model):
         )
         for statement in self:
             if live.filtered(
-                lambda s, st=statement: (s.partner_id, s.company_id, s.date_from, s.date_to)
-                == (st.partner_id, st.company_id, st.date_from, st.date_to)
+                lambda s, st=statement: (
+                    (s.partner_id, s.company_id, s.date_from, s.date_to)
+                    == (st.partner_id, st.company_id, st.date_from, st.date_to)
+                )
             ):
                 raise UserError(
                     self.env._(
@@ -293,21 +308,21 @@ class CustomerStatement(models.Model):
         return True
 
     def action_print_pdf(self):
-        return self.env.ref("customer_reconciliation.action_report_customer_statement").report_action(self)
+        return self.env.ref(
+            "customer_reconciliation.action_report_customer_statement"
+        ).report_action(self)
 
     def action_export_xlsx(self):
         return {
             "type": "ir.actions.act_url",
-            "url": "/customer_reconciliation/statements/xlsx?ids=%s"
-            % ",".join(str(i) for i in self.ids),
+            "url": "/customer_reconciliation/statements/xlsx?ids="
+            + ",".join(str(i) for i in self.ids),
             "target": "download",
         }
 
     def action_view_journal_items(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account.action_account_moves_all"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_moves_all")
         action["domain"] = [("id", "in", self.line_ids.move_line_id.ids)]
         action["context"] = {"search_default_group_by_move": False}
         return action

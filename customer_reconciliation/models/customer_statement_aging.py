@@ -14,11 +14,12 @@ class CustomerStatementAging(models.Model):
         "customer.statement", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="statement_id.company_id", store=True)
-    partner_id = fields.Many2one(related="statement_id.partner_id", store=True,
-                                 string="Customer")
+    partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
     date_to = fields.Date(related="statement_id.date_to", store=True, string="Cut-off")
     currency_id = fields.Many2one(related="statement_id.currency_id")
-    bucket = fields.Integer(string="Bucket Number", readonly=True, help="0 is not due; higher is older.")
+    bucket = fields.Integer(
+        string="Bucket Number", readonly=True, help="0 is not due; higher is older."
+    )
     days_from = fields.Integer(readonly=True)
     days_to = fields.Integer(readonly=True, help="0 for the open-ended last bucket.")
     amount = fields.Monetary(readonly=True, aggregator="sum")

@@ -24,6 +24,7 @@ class CustomerStatementCurrency(models.Model):
     overdue_amount = fields.Monetary(string="Overdue", readonly=True)
     closing_balance_company = fields.Monetary(
         string="Closing Balance (Company Currency)",
-        currency_field="company_currency_id", readonly=True,
+        currency_field="company_currency_id",
+        readonly=True,
         help="Book value in the company currency of this currency's items.",
     )

@@ -74,9 +74,7 @@ class CustomerStatementEngine(models.AbstractModel):
         drafts = existing.filtered(lambda s: s.state == "draft") | created
         self._compute_statements(drafts)
         by_partner = {s.partner_id.id: s for s in existing | created}
-        return Statement.browse(
-            [by_partner[p.id].id for p in partners if p.id in by_partner]
-        )
+        return Statement.browse([by_partner[p.id].id for p in partners if p.id in by_partner])
 
     # ------------------------------------------------------------------
     # Input checks
@@ -109,8 +107,9 @@ class CustomerStatementEngine(models.AbstractModel):
             raise UserError(self.env._("Statements are generated for one company at a time."))
         if not self.env.su and company not in self.env.user.company_ids:
             raise UserError(
-                self.env._("You are not allowed to work in company %(company)s.",
-                           company=company.name)
+                self.env._(
+                    "You are not allowed to work in company %(company)s.", company=company.name
+                )
             )
         return company
 
@@ -138,9 +137,12 @@ class CustomerStatementEngine(models.AbstractModel):
             )
         allowed = company | self.env["res.company"].search([("id", "child_of", company.id)])
         foreign = partners.filtered(
-            lambda p: p.company_id and p.company_id not in allowed
-            or p.commercial_partner_id.company_id
-            and p.commercial_partner_id.company_id not in allowed
+            lambda p: (
+                p.company_id
+                and p.company_id not in allowed
+                or p.commercial_partner_id.company_id
+                and p.commercial_partner_id.company_id not in allowed
+            )
         )
         if foreign:
             raise UserError(
@@ -319,15 +321,17 @@ class CustomerStatementEngine(models.AbstractModel):
             "customer_statement_aging",
             "customer_statement_currency",
         ):
-            cr.execute(SQL("DELETE FROM %s WHERE statement_id = ANY(%s)",
-                           SQL.identifier(table), ids))
+            cr.execute(
+                SQL("DELETE FROM %s WHERE statement_id = ANY(%s)", SQL.identifier(table), ids)
+            )
         self._build_items(ids)
         self._insert_lines()
         self._write_totals(ids)
         self._insert_currency_sections()
         self._insert_aging(ids)
-        cr.execute(SQL("DROP TABLE %s, %s",
-                       SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE)))
+        cr.execute(
+            SQL("DROP TABLE %s, %s", SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE))
+        )
         self.env.invalidate_all()
         self._write_hashes(statements)
 
@@ -343,8 +347,13 @@ class CustomerStatementEngine(models.AbstractModel):
         historical open amounts, days past due and aging bucket.
         """
         cr = self.env.cr
-        cr.execute(SQL("DROP TABLE IF EXISTS %s, %s",
-                       SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE)))
+        cr.execute(
+            SQL(
+                "DROP TABLE IF EXISTS %s, %s",
+                SQL.identifier(ITEMS_TABLE),
+                SQL.identifier(TOTALS_TABLE),
+            )
+        )
         ledger = SQL(
             """
             WITH st AS (
@@ -710,10 +719,16 @@ class CustomerStatementEngine(models.AbstractModel):
             )
         ):
             content[row["id"]] = {
-                "company": {"id": row["company_id"], "name": row["company_name"],
-                            "vat": row["company_vat"]},
-                "partner": {"id": row["partner_id"], "name": row["partner_name"],
-                            "vat": row["partner_vat"]},
+                "company": {
+                    "id": row["company_id"],
+                    "name": row["company_name"],
+                    "vat": row["company_vat"],
+                },
+                "partner": {
+                    "id": row["partner_id"],
+                    "name": row["partner_name"],
+                    "vat": row["partner_vat"],
+                },
                 "currency": row["currency"],
                 "date_from": row["date_from"],
                 "date_to": row["date_to"],

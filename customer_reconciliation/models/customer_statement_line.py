@@ -22,18 +22,19 @@ class CustomerStatementLine(models.Model):
     company_currency_id = fields.Many2one(
         related="statement_id.currency_id", string="Company Currency"
     )
-    partner_id = fields.Many2one(
-        related="statement_id.partner_id", store=True, string="Customer"
-    )
+    partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
     sequence = fields.Integer(readonly=True)
     move_line_id = fields.Many2one(
-        "account.move.line", string="Journal Item", readonly=True,
-        ondelete="set null", index="btree_not_null",
+        "account.move.line",
+        string="Journal Item",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
     )
-    move_id = fields.Many2one("account.move", string="Entry", readonly=True,
-                              ondelete="set null")
-    contact_id = fields.Many2one("res.partner", string="Contact", readonly=True,
-                                 ondelete="set null")
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True, ondelete="set null")
+    contact_id = fields.Many2one(
+        "res.partner", string="Contact", readonly=True, ondelete="set null"
+    )
     date = fields.Date(readonly=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
     move_name = fields.Char(string="Number", readonly=True)
@@ -50,29 +51,27 @@ class CustomerStatementLine(models.Model):
         readonly=True,
     )
     in_period = fields.Boolean(
-        readonly=True, help="Movement of the statement period; otherwise an "
-        "older item still open at the cut-off."
+        readonly=True,
+        help="Movement of the statement period; otherwise an older item still open at the cut-off.",
     )
-    hidden = fields.Boolean(
-        readonly=True, help="Exchange difference not listed to the customer."
-    )
+    hidden = fields.Boolean(readonly=True, help="Exchange difference not listed to the customer.")
     debit = fields.Monetary(currency_field="company_currency_id", readonly=True)
     credit = fields.Monetary(currency_field="company_currency_id", readonly=True)
     balance = fields.Monetary(currency_field="company_currency_id", readonly=True)
     running_balance = fields.Monetary(
-        currency_field="company_currency_id", readonly=True,
+        currency_field="company_currency_id",
+        readonly=True,
         help="Balance after this movement, from the opening balance.",
     )
     open_amount = fields.Monetary(
-        currency_field="company_currency_id", readonly=True,
+        currency_field="company_currency_id",
+        readonly=True,
         help="Amount still open at the cut-off date.",
     )
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
     open_amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
-    running_balance_currency = fields.Monetary(
-        currency_field="currency_id", readonly=True
-    )
+    running_balance_currency = fields.Monetary(currency_field="currency_id", readonly=True)
     days_overdue = fields.Integer(readonly=True)
     aging_bucket = fields.Integer(readonly=True)
     is_overdue = fields.Boolean(compute="_compute_is_overdue")

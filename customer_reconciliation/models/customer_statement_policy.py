@@ -62,8 +62,7 @@ class CustomerStatementPolicy(models.Model):
     )
     review_required = fields.Boolean(
         string="Internal Review",
-        help="A reviewer other than the preparer approves each statement "
-        "before it can be sent.",
+        help="A reviewer other than the preparer approves each statement before it can be sent.",
     )
     aging_boundaries = fields.Char(
         default=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
@@ -73,8 +72,7 @@ class CustomerStatementPolicy(models.Model):
     )
     hide_exchange_lines = fields.Boolean(
         string="Hide Exchange Differences",
-        help="Exchange-difference entries stay in the balances but are not "
-        "listed to the customer.",
+        help="Exchange-difference entries stay in the balances but are not listed to the customer.",
     )
     skip_empty = fields.Boolean(
         string="Skip Empty Statements",
@@ -88,9 +86,7 @@ class CustomerStatementPolicy(models.Model):
     def _check_days(self):
         for policy in self:
             if not 1 <= policy.cutoff_day <= 31:
-                raise ValidationError(
-                    self.env._("The cut-off day must be between 1 and 31.")
-                )
+                raise ValidationError(self.env._("The cut-off day must be between 1 and 31."))
             if policy.reply_days < 0:
                 raise ValidationError(self.env._("Reply days cannot be negative."))
 
@@ -101,8 +97,11 @@ class CustomerStatementPolicy(models.Model):
                 aging.parse_boundaries(policy.aging_boundaries)
             except ValueError as error:
                 raise ValidationError(
-                    self.env._("Invalid aging boundaries “%(value)s”: %(error)s",
-                               value=policy.aging_boundaries, error=error)
+                    self.env._(
+                        "Invalid aging boundaries “%(value)s”: %(error)s",
+                        value=policy.aging_boundaries,
+                        error=error,
+                    )
                 ) from error
 
     def _compute_partner_count(self):

@@ -16,18 +16,14 @@ class ResPartner(models.Model):
         "res.partner",
         string="Statement Contact",
         domain="[('commercial_partner_id', '=', commercial_partner_id)]",
-        help="The contact who receives and confirms statements; the customer "
-        "itself when empty.",
+        help="The contact who receives and confirms statements; the customer itself when empty.",
     )
     statement_user_id = fields.Many2one(
         "res.users",
         string="Statement Responsible",
-        help="Back-office user who follows this customer's statements; the "
-        "salesperson when empty.",
+        help="Back-office user who follows this customer's statements; the salesperson when empty.",
     )
-    statement_ids = fields.One2many(
-        "customer.statement", "partner_id", string="Statements"
-    )
+    statement_ids = fields.One2many("customer.statement", "partner_id", string="Statements")
     statement_count = fields.Integer(compute="_compute_statement_count")
 
     @api.depends_context("company")

@@ -32,35 +32,41 @@ class StatementCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
-    def _invoice(cls, partner, date, amount, due=None, move_type="out_invoice",
-                 currency=None, company=None):
+    def _invoice(
+        cls, partner, date, amount, due=None, move_type="out_invoice", currency=None, company=None
+    ):
         company = company or cls.company
         revenue = (
-            cls.revenue if company == cls.company
-            else cls.env["account.account"].with_company(company).search(
-                [("account_type", "=", "income"), ("company_ids", "in", company.id)], limit=1
-            )
+            cls.revenue
+            if company == cls.company
+            else cls.env["account.account"]
+            .with_company(company)
+            .search([("account_type", "=", "income"), ("company_ids", "in", company.id)], limit=1)
         )
-        move = cls.env["account.move"].with_company(company).create(
-            {
-                "move_type": move_type,
-                "partner_id": partner.id,
-                "invoice_date": date,
-                "date": date,
-                "invoice_date_due": due or date,
-                "currency_id": (currency or company.currency_id).id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "货物",
-                            "quantity": 1,
-                            "price_unit": amount,
-                            "tax_ids": [Command.clear()],
-                            "account_id": revenue.id,
-                        }
-                    )
-                ],
-            }
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_date": date,
+                    "date": date,
+                    "invoice_date_due": due or date,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "货物",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                                "account_id": revenue.id,
+                            }
+                        )
+                    ],
+                }
+            )
         )
         move.action_post()
         return move

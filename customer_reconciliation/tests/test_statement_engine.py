@@ -64,7 +64,7 @@ class TestStatementEngine(StatementCommon):
 
         # Straight from account.move.line.
         lines = self._ledger_lines(self.customer, D_TO)
-        before = lines.filtered(lambda l: l.date < D_FROM)
+        before = lines.filtered(lambda ln: ln.date < D_FROM)
         period = lines - before
         self.assertAlmostEqual(statement.opening_balance, sum(before.mapped("balance")))
         self.assertAlmostEqual(statement.total_debit, sum(period.mapped("debit")))
@@ -80,22 +80,21 @@ class TestStatementEngine(StatementCommon):
         lines = statement.line_ids.sorted("sequence")
         ledger = self._ledger_lines(self.customer, D_TO)
         expected = ledger.filtered(
-            lambda l: l.date >= D_FROM or not self.company.currency_id.is_zero(
-                self._open_at(l, D_TO)
+            lambda ln: (
+                ln.date >= D_FROM or not self.company.currency_id.is_zero(self._open_at(ln, D_TO))
             )
         )
         self.assertEqual(lines.move_line_id, expected)
         for line in lines:
             self.assertAlmostEqual(
-                line.open_amount, self._open_at(line.move_line_id, D_TO),
+                line.open_amount,
+                self._open_at(line.move_line_id, D_TO),
                 msg=line.move_name,
             )
             self.assertEqual(line.in_period, line.date >= D_FROM)
         # Older open items first, then the period by date.
-        self.assertEqual(
-            lines.mapped("in_period"), sorted(lines.mapped("in_period"))
-        )
-        late = lines.filtered(lambda l: l.move_id == self.inv_late)
+        self.assertEqual(lines.mapped("in_period"), sorted(lines.mapped("in_period")))
+        late = lines.filtered(lambda ln: ln.move_id == self.inv_late)
         # Fully paid today, but 1500 was still open at the cut-off.
         self.assertEqual(self.inv_late.payment_state, "paid")
         self.assertAlmostEqual(late.open_amount, 1500.0)
@@ -103,13 +102,13 @@ class TestStatementEngine(StatementCommon):
         self.assertEqual(late.aging_bucket, 1)
         self.assertFalse(late.in_period)
         self.assertEqual(late.document_type, "invoice")
-        refund = lines.filtered(lambda l: l.move_id == self.refund)
+        refund = lines.filtered(lambda ln: ln.move_id == self.refund)
         self.assertEqual(refund.document_type, "refund")
         self.assertEqual(refund.contact_id, self.contact)
         self.assertAlmostEqual(refund.open_amount, -300.0)
-        self.assertFalse(lines.filtered(lambda l: l.move_id == self.inv_paid))
-        self.assertFalse(lines.filtered(lambda l: l.move_id == self.inv_after))
-        payment_line = lines.filtered(lambda l: l.move_id == self.payment.move_id)
+        self.assertFalse(lines.filtered(lambda ln: ln.move_id == self.inv_paid))
+        self.assertFalse(lines.filtered(lambda ln: ln.move_id == self.inv_after))
+        payment_line = lines.filtered(lambda ln: ln.move_id == self.payment.move_id)
         self.assertEqual(payment_line.document_type, "payment")
         self.assertAlmostEqual(payment_line.credit, 1000.0)
         self.assertAlmostEqual(payment_line.open_amount, 0.0)
@@ -129,8 +128,7 @@ class TestStatementEngine(StatementCommon):
         self.assertEqual(sorted(aging), [0, 1, 2, 3, 4, 5])
         self.assertEqual(
             statement.aging_ids.sorted("bucket").mapped("name"),
-            ["Not due", "1-30 days", "31-60 days", "61-90 days", "91-180 days",
-             "Over 180 days"],
+            ["Not due", "1-30 days", "31-60 days", "61-90 days", "91-180 days", "Over 180 days"],
         )
         self.assertAlmostEqual(aging[0], 3100.0)
         self.assertAlmostEqual(aging[1], 1500.0)
@@ -159,8 +157,7 @@ class TestStatementEngine(StatementCommon):
         # Nothing changed in the ledger: same content, same hash.
         self.assertEqual(again.content_hash, hash_before)
         # The database refuses a second live statement for the period.
-        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), \
-                self.env.cr.savepoint():
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             self.Statement.create(
                 {
                     "partner_id": self.customer.id,
@@ -238,7 +235,10 @@ class TestStatementEngine(StatementCommon):
         self.assertEqual(len(statements[2].aging_ids), 6)
         # Skip-empty leaves out the customer with nothing to say.
         skipped = self.env["customer.statement.engine"]._generate(
-            [quiet.id, other.id], date(2026, 10, 1), date(2026, 10, 31), self.company,
+            [quiet.id, other.id],
+            date(2026, 10, 1),
+            date(2026, 10, 31),
+            self.company,
             skip_empty=True,
         )
         self.assertEqual(skipped.partner_id, other)
@@ -246,8 +246,11 @@ class TestStatementEngine(StatementCommon):
     def test_bad_input_writes_nothing(self):
         vendor = self.env["res.partner"].create({"name": "只是供应商", "supplier_rank": 1})
         foreign = self.env["res.partner"].create(
-            {"name": "别家公司的客户", "customer_rank": 1,
-             "company_id": self.company_data_2["company"].id}
+            {
+                "name": "别家公司的客户",
+                "customer_rank": 1,
+                "company_id": self.company_data_2["company"].id,
+            }
         )
         count = self.Statement.search_count([])
         cases = [
@@ -261,8 +264,10 @@ class TestStatementEngine(StatementCommon):
             ([foreign.id], D_FROM, D_TO, "another company"),
         ]
         for partner_ids, date_from, date_to, message in cases:
-            with self.subTest(partner_ids=partner_ids, message=message), \
-                    self.assertRaisesRegex(UserError, message):
+            with (
+                self.subTest(partner_ids=partner_ids, message=message),
+                self.assertRaisesRegex(UserError, message),
+            ):
                 self.Statement.generate_statements(partner_ids, date_from, date_to)
         self.assertEqual(self.Statement.search_count([]), count)
 
@@ -330,8 +335,19 @@ class TestStatementAging(StatementCommon):
             self.customer.ids, date(2026, 12, 1), self.cutoff
         )
         lines = {line.days_overdue: line for line in statement.line_ids}
-        expected_bucket = {0: 0, -5: 0, 1: 1, 30: 1, 31: 2, 60: 2, 61: 3, 90: 3,
-                           91: 4, 180: 4, 181: 5}
+        expected_bucket = {
+            0: 0,
+            -5: 0,
+            1: 1,
+            30: 1,
+            31: 2,
+            60: 2,
+            61: 3,
+            90: 3,
+            91: 4,
+            180: 4,
+            181: 5,
+        }
         for days, bucket in expected_bucket.items():
             self.assertEqual(lines[days].aging_bucket, bucket, f"{days} days")
         amount = {days: 2**index for index, days in enumerate(self.days)}
@@ -346,8 +362,9 @@ class TestStatementAging(StatementCommon):
                 5: amount[181],
             },
         )
-        self.assertAlmostEqual(statement.overdue_amount, sum(amount.values()) - amount[0]
-                               - amount[-5])
+        self.assertAlmostEqual(
+            statement.overdue_amount, sum(amount.values()) - amount[0] - amount[-5]
+        )
 
     def test_custom_boundaries(self):
         policy = self.env["customer.statement.policy"].create(
@@ -376,8 +393,7 @@ class TestStatementAging(StatementCommon):
         for text in ("30,20", "0,30", "a,b", "-1"):
             with self.subTest(text=text), self.assertRaises(ValidationError):
                 self.env["customer.statement.policy"].create(
-                    {"name": "bad", "company_id": self.company.id,
-                     "aging_boundaries": text}
+                    {"name": "bad", "company_id": self.company.id, "aging_boundaries": text}
                 ).flush_recordset()
 
 
@@ -393,8 +409,9 @@ class TestStatementForeignCurrency(StatementCommon):
         )
         cls.customer = cls._customer("欧洲客户 GmbH")
         # EUR 100 at 8 = 800 CNY; EUR 60 paid at 10 = 600 CNY: a 120 CNY gain.
-        cls.invoice = cls._invoice(cls.customer, "2026-09-01", 100, due="2026-09-10",
-                                   currency=cls.eur)
+        cls.invoice = cls._invoice(
+            cls.customer, "2026-09-01", 100, due="2026-09-10", currency=cls.eur
+        )
         cls._pay(cls.invoice, 60, "2026-09-20", currency=cls.eur)
         cls.cny_invoice = cls._invoice(cls.customer, "2026-09-05", 50, due="2026-10-05")
 
@@ -415,13 +432,14 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertAlmostEqual(section.open_amount, 40.0)
         self.assertAlmostEqual(section.overdue_amount, 40.0)
         self.assertAlmostEqual(section.closing_balance_company, 320.0)
-        exchange = statement.line_ids.filtered(lambda l: l.document_type == "exchange")
+        exchange = statement.line_ids.filtered(lambda ln: ln.document_type == "exchange")
         self.assertEqual(len(exchange), 1)
         self.assertAlmostEqual(exchange.balance, 120.0)
         self.assertFalse(exchange.hidden)
-        eur_lines = statement.line_ids.filtered(lambda l: l.currency_id == self.eur)
-        self.assertAlmostEqual(eur_lines.filtered(
-            lambda l: l.move_id == self.invoice).open_amount_currency, 40.0)
+        eur_lines = statement.line_ids.filtered(lambda ln: ln.currency_id == self.eur)
+        self.assertAlmostEqual(
+            eur_lines.filtered(lambda ln: ln.move_id == self.invoice).open_amount_currency, 40.0
+        )
 
     def test_hidden_exchange_lines_keep_balances(self):
         policy = self.env["customer.statement.policy"].create(
@@ -429,7 +447,7 @@ class TestStatementForeignCurrency(StatementCommon):
         )
         self.customer.with_company(self.company).statement_policy_id = policy
         statement = self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
-        exchange = statement.line_ids.filtered(lambda l: l.document_type == "exchange")
+        exchange = statement.line_ids.filtered(lambda ln: ln.document_type == "exchange")
         self.assertTrue(exchange.hidden)
         self.assertAlmostEqual(statement.hidden_exchange_amount, 120.0)
         self.assertAlmostEqual(statement.closing_balance, 370.0)

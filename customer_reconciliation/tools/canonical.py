@@ -46,9 +46,9 @@ def serialise(content, digits=2):
     stay integers; ``False`` (Odoo's empty value) becomes ``null``.
     """
     payload = {"v": HASH_VERSION, "content": _normalise(content, digits)}
-    return json.dumps(
-        payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    ).encode("utf-8")
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def content_hash(content, digits=2):

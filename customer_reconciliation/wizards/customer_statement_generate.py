@@ -18,36 +18,40 @@ class CustomerStatementGenerate(models.TransientModel):
         default="policy",
     )
     policy_id = fields.Many2one(
-        "customer.statement.policy", check_company=True,
+        "customer.statement.policy",
+        check_company=True,
         domain="[('company_id', '=', company_id)]",
     )
     partner_ids = fields.Many2many(
-        "res.partner", string="Customers",
+        "res.partner",
+        string="Customers",
         domain="[('is_company', '=', True), ('customer_rank', '>', 0), "
         "('company_id', 'in', (False, company_id))]",
     )
     date_from = fields.Date(string="From", required=True)
     date_to = fields.Date(string="Cut-off", required=True)
     skip_empty = fields.Boolean(
-        string="Skip Empty Statements", default=True,
+        string="Skip Empty Statements",
+        default=True,
         help="No statement for a customer with no balance and no movement in the period.",
     )
 
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        policy = self.env["customer.statement.policy"].browse(
-            values.get("policy_id")
-        ) or self.env.company.statement_default_policy_id
+        policy = (
+            self.env["customer.statement.policy"].browse(values.get("policy_id"))
+            or self.env.company.statement_default_policy_id
+        )
         if policy and "policy_id" in fields_list and values.get("mode", "policy") == "policy":
             values.setdefault("policy_id", policy.id)
         if "date_to" in fields_list and not values.get("date_to"):
             date_from, date_to = (
                 policy._last_complete_period(fields.Date.context_today(self))
                 if policy
-                else self.env["customer.statement.policy"].new(
-                    {"frequency": "monthly", "cutoff_day": 31}
-                )._last_complete_period(fields.Date.context_today(self))
+                else self.env["customer.statement.policy"]
+                .new({"frequency": "monthly", "cutoff_day": 31})
+                ._last_complete_period(fields.Date.context_today(self))
             )
             values["date_from"], values["date_to"] = date_from, date_to
         return values
@@ -68,15 +72,17 @@ class CustomerStatementGenerate(models.TransientModel):
             partners = self.policy_id._get_partners()
             if not partners:
                 raise UserError(
-                    self.env._("No customer has the policy %(policy)s.",
-                               policy=self.policy_id.name)
+                    self.env._("No customer has the policy %(policy)s.", policy=self.policy_id.name)
                 )
         else:
             partners = self.partner_ids
             if not partners:
                 raise UserError(self.env._("Choose at least one customer."))
         statements = self.env["customer.statement.engine"]._generate(
-            partners.ids, self.date_from, self.date_to, self.company_id,
+            partners.ids,
+            self.date_from,
+            self.date_to,
+            self.company_id,
             skip_empty=self.skip_empty,
         )
         action = self.env["ir.actions.act_window"]._for_xml_id(
