@@ -3,6 +3,8 @@ from . import customer_statement
 from . import customer_statement_line
 from . import customer_statement_aging
 from . import customer_statement_currency
+from . import customer_statement_reply
+from . import customer_statement_dispute
 from . import customer_statement_engine
 from . import res_company
 from . import res_partner

@@ -1,6 +1,20 @@
+import base64
+import math
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, float_is_zero
+
+from .customer_statement_dispute import DISPUTE_REASONS
+
+# The largest amount a customer may state, in absolute value: anything above
+# is a typing error, not a receivable.
+MAX_STATED_AMOUNT = 10**12
+MAX_COMMENT_LENGTH = 5000
 
 STATES = [
     ("draft", "Draft"),
@@ -157,6 +171,37 @@ class CustomerStatement(models.Model):
         string="Closing Balance in Words", compute="_compute_amount_in_words"
     )
 
+    # Review
+    review_required = fields.Boolean(readonly=True, copy=False)
+    prepared_by_id = fields.Many2one("res.users", string="Prepared By", readonly=True, copy=False)
+    reviewer_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False)
+    reviewed_date = fields.Datetime(string="Approved On", readonly=True, copy=False)
+
+    # Replies
+    reply_ids = fields.One2many("customer.statement.reply", "statement_id", readonly=True)
+    dispute_ids = fields.One2many("customer.statement.dispute", "statement_id", readonly=True)
+    dispute_count = fields.Integer(compute="_compute_dispute_count")
+    open_dispute_count = fields.Integer(compute="_compute_dispute_count")
+    confirmed_date = fields.Datetime(string="Confirmed On", readonly=True, copy=False)
+    confirmed_by = fields.Char(readonly=True, copy=False)
+    signature = fields.Image(
+        copy=False, attachment=True, max_width=1024, max_height=1024, readonly=True
+    )
+    confirmation_late = fields.Boolean(
+        string="Late Reply", readonly=True, copy=False,
+        help="The customer replied after the reply deadline.",
+    )
+    customer_balance = fields.Monetary(
+        readonly=True, copy=False, help="Balance the customer states in their own books."
+    )
+    balance_difference = fields.Monetary(
+        readonly=True, copy=False,
+        help="Closing balance of the statement minus the balance the customer states.",
+    )
+    superseded_by_id = fields.Many2one(
+        "customer.statement", string="Replaced By", compute="_compute_superseded_by_id"
+    )
+
     def init(self):
         super().init()
         self.env.cr.execute(
@@ -184,6 +229,28 @@ class CustomerStatement(models.Model):
                 statement.amount_in_words = statement.currency_id.amount_to_text(
                     statement.closing_balance
                 )
+
+    @api.depends("dispute_ids.state")
+    def _compute_dispute_count(self):
+        counts = {
+            (statement.id, state): count
+            for statement, state, count in self.env["customer.statement.dispute"]._read_group(
+                [("statement_id", "in", self.ids)], ["statement_id", "state"], ["__count"]
+            )
+        }
+        for statement in self:
+            statement.open_dispute_count = counts.get((statement.id, "open"), 0)
+            statement.dispute_count = sum(
+                counts.get((statement.id, state), 0) for state in ("open", "accepted", "rejected")
+            )
+
+    def _compute_superseded_by_id(self):
+        newer = {
+            statement.previous_statement_id.id: statement
+            for statement in self.search([("previous_statement_id", "in", self.ids)])
+        }
+        for statement in self:
+            statement.superseded_by_id = newer.get(statement.id, False)
 
     def _compute_access_url(self):
         super()._compute_access_url()
@@ -262,13 +329,458 @@ class CustomerStatement(models.Model):
         return True
 
     def action_mark_sent(self):
-        """Freeze the content and record the sending (no e-mail is sent)."""
+        """Freeze the content and record the sending without an e-mail."""
+        self._check_can_send()
+        self._freeze()
+        return True
+
+    # Review --------------------------------------------------------------
+    def action_submit_review(self):
         for statement in self:
+            if statement.state != "draft":
+                raise UserError(
+                    self.env._("Only a draft statement can be submitted for review.")
+                )
+        self.write({"state": "to_review", "prepared_by_id": self.env.uid})
+        return True
+
+    def action_approve(self):
+        """A reviewer other than the preparer approves the statement for sending."""
+        if not self.env.user.has_group("customer_reconciliation.group_statement_reviewer"):
+            raise AccessError(self.env._("Only statement reviewers can approve statements."))
+        for statement in self:
+            if statement.state != "to_review":
+                raise UserError(
+                    self.env._("Statement %(name)s is not waiting for review.",
+                               name=statement.name)
+                )
+            if statement.prepared_by_id == self.env.user:
+                raise UserError(
+                    self.env._(
+                        "You prepared statement %(name)s: another reviewer must approve it.",
+                        name=statement.name,
+                    )
+                )
+        self.write({"reviewer_id": self.env.uid, "reviewed_date": fields.Datetime.now()})
+        for statement in self:
+            statement.message_post(
+                body=self.env._("Statement approved for sending."),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def _check_can_send(self):
+        for statement in self:
+            if statement.state == "draft" and statement.review_required:
+                raise UserError(
+                    self.env._(
+                        "Statement %(name)s needs an internal review before it is sent.",
+                        name=statement.name,
+                    )
+                )
+            if statement.state == "to_review" and not statement.reviewer_id:
+                raise UserError(
+                    self.env._("Statement %(name)s is not approved yet.", name=statement.name)
+                )
             if statement.state not in ("draft", "to_review"):
                 raise UserError(
-                    self.env._("Statement %(name)s is not ready to send.", name=statement.name)
+                    self.env._("Statement %(name)s was already sent.", name=statement.name)
                 )
-        self._freeze()
+
+    # Sending -------------------------------------------------------------
+    def _get_mail_template(self):
+        return self.env.ref(
+            "customer_reconciliation.mail_template_customer_statement", raise_if_not_found=False
+        )
+
+    def action_send(self):
+        """Open the e-mail composer (one statement) or send at once (several)."""
+        self._check_can_send()
+        if len(self) > 1:
+            self._send_by_email()
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "success",
+                    "message": self.env._("%(count)s statements sent.", count=len(self)),
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
+            }
+        self._portal_ensure_token()
+        template = self._get_mail_template()
+        return {
+            "type": "ir.actions.act_window",
+            "view_mode": "form",
+            "res_model": "mail.compose.message",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": "customer.statement",
+                "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False,
+                "default_composition_mode": "comment",
+                "default_email_layout_xmlid": (
+                    "mail.mail_notification_layout_with_responsible_signature"
+                ),
+                "mark_statement_as_sent": True,
+                "statement_hashes": {s.id: s.content_hash for s in self},
+                "force_email": True,
+            },
+        }
+
+    def _send_by_email(self):
+        """Freeze and e-mail the statements with the statement template."""
+        self._check_can_send()
+        template = self._get_mail_template()
+        for statement in self:
+            statement._portal_ensure_token()
+            statement._freeze()
+            statement.with_context(mark_statement_as_sent=False).message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_comment",
+                email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
+            )
+        return True
+
+    def message_post(self, **kwargs):
+        if self.env.context.get("mark_statement_as_sent"):
+            hashes = self.env.context.get("statement_hashes") or {}
+            for statement in self.filtered(lambda s: s.state in ("draft", "to_review")):
+                seen = hashes.get(statement.id) or hashes.get(str(statement.id))
+                if seen and seen != statement.content_hash:
+                    raise UserError(
+                        self.env._(
+                            "Statement %(name)s changed since this e-mail was prepared; "
+                            "close the e-mail and send it again.",
+                            name=statement.name,
+                        )
+                    )
+                statement._check_can_send()
+                statement._freeze()
+        return super().message_post(**kwargs)
+
+    def _process_attachments_for_template_post(self, mail_template):
+        """Attach the XLSX next to the PDF in statement e-mails."""
+        result = super()._process_attachments_for_template_post(mail_template)
+        if mail_template and mail_template == self._get_mail_template():
+            Xlsx = self.env["customer.statement.xlsx"]
+            for statement in self:
+                content = Xlsx._build_workbook(statement)
+                result.setdefault(statement.id, {}).setdefault("attachments", []).append(
+                    (Xlsx._filename(statement), base64.b64encode(content))
+                )
+        return result
+
+    def _notify_customer(self, template_xmlid):
+        """E-mail the customer with one of the addon's templates."""
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        if not template:
+            return
+        for statement in self:
+            statement.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+
+    # Customer replies ----------------------------------------------------
+    def _check_reply_allowed(self, content_hash):
+        """Refuse a reply to a statement that is not awaiting one.
+
+        ``content_hash`` is the hash of the statement the customer was shown:
+        a reply to content that is not the current one is refused.
+        """
+        self.ensure_one()
+        if self.state == "superseded":
+            raise UserError(
+                self.env._(
+                    "This statement was replaced by %(name)s. Please answer the new version.",
+                    name=self.superseded_by_id.name or "",
+                )
+            )
+        if self.state != "sent":
+            raise UserError(
+                self.env._(
+                    "This statement is not awaiting your reply (it is %(state)s).",
+                    state=dict(self._fields["state"]._description_selection(self.env))[
+                        self.state
+                    ],
+                )
+            )
+        if not content_hash or content_hash != self.content_hash:
+            raise UserError(
+                self.env._(
+                    "The statement changed since you opened it. Reload the page and check "
+                    "it again before you reply."
+                )
+            )
+
+    def _reply_values(self, kind, audit):
+        today = fields.Date.context_today(self)
+        return {
+            "statement_id": self.id,
+            "kind": kind,
+            "channel": audit.get("channel") or "staff",
+            "user_id": audit.get("user_id"),
+            "ip_address": (audit.get("ip_address") or "")[:64],
+            "user_agent": (audit.get("user_agent") or "")[:512],
+            "content_hash": self.content_hash,
+            "late": bool(self.reply_deadline and today > self.reply_deadline),
+        }
+
+    def _record_confirmation(self, signed_by, signature=None, audit=None, attachments=None):
+        """The customer confirms the statement (signature on the portal, or a
+        signed paper reply recorded by staff)."""
+        self.ensure_one()
+        audit = audit or {}
+        self._check_reply_allowed(audit.get("content_hash", self.content_hash))
+        signed_by = (signed_by or "").strip()
+        if not signed_by:
+            raise UserError(self.env._("Give the name of the person who confirms."))
+        if audit.get("channel") != "staff" and not signature:
+            raise UserError(self.env._("The signature is missing."))
+        values = self._reply_values("confirm", audit)
+        values.update(signed_by=signed_by[:128], signature=signature)
+        if attachments:
+            values["attachment_ids"] = [(6, 0, attachments.ids)]
+        reply = self.env["customer.statement.reply"].create(values)
+        self.write(
+            {
+                "state": "confirmed",
+                "confirmed_date": reply.reply_date,
+                "confirmed_by": reply.signed_by,
+                "signature": signature or False,
+                "confirmation_late": reply.late,
+            }
+        )
+        late = self.env._(" (after the reply deadline)") if reply.late else ""
+        self.message_post(
+            body=self.env._(
+                "Statement confirmed by %(name)s%(late)s. Content hash: %(hash)s",
+                name=reply.signed_by,
+                late=late,
+                hash=reply.content_hash,
+            ),
+            attachment_ids=attachments.ids if attachments else None,
+            subtype_xmlid="mail.mt_note",
+        )
+        self.activity_feedback(["customer_reconciliation.mail_activity_statement_dispute"])
+        self._notify_customer("customer_reconciliation.mail_template_statement_confirmed")
+        return reply
+
+    @api.model
+    def _parse_amount(self, value):
+        """A stated amount as a float, refusing what no one could mean."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            amount = float(value)
+        else:
+            text = str(value or "").strip().replace(",", "").replace("，", "")
+            text = text.replace("¥", "").replace("￥", "")
+            try:
+                amount = float(Decimal(text))
+            except (InvalidOperation, ValueError):
+                raise ValidationError(
+                    self.env._("“%(value)s” is not an amount.", value=str(value)[:40])
+                ) from None
+        if not math.isfinite(amount) or abs(amount) >= MAX_STATED_AMOUNT:
+            raise ValidationError(self.env._("The amount %(value)s is not plausible.",
+                                             value=str(value)[:40]))
+        return amount
+
+    def _check_comment(self, comment):
+        comment = (comment or "").strip()
+        if len(comment) > MAX_COMMENT_LENGTH:
+            raise ValidationError(
+                self.env._("The comment is too long (at most %(max)s characters).",
+                           max=MAX_COMMENT_LENGTH)
+            )
+        return comment
+
+    def _record_dispute(self, line_ids, reason, customer_amount, comment=None, audit=None,
+                        attachments=None):
+        """The customer disputes lines of the statement (or its balance when no
+        line is given) and says what they think the amount is."""
+        self.ensure_one()
+        audit = audit or {}
+        self._check_reply_allowed(audit.get("content_hash", self.content_hash))
+        if reason not in dict(DISPUTE_REASONS):
+            raise ValidationError(self.env._("Choose the reason of the difference."))
+        lines = self.env["customer.statement.line"].browse(
+            [int(line_id) for line_id in line_ids or []]
+        )
+        if lines.exists() != lines or any(
+            line.statement_id != self or line.hidden for line in lines
+        ):
+            raise ValidationError(
+                self.env._("The disputed lines must be lines of this statement.")
+            )
+        comment = self._check_comment(comment)
+        amount = self._parse_amount(customer_amount)
+        statement_amount = sum(lines.mapped("open_amount")) if lines else self.closing_balance
+        if amount * statement_amount < 0:
+            raise ValidationError(
+                self.env._(
+                    "The amount you state (%(amount)s) has the opposite sign of the "
+                    "statement's (%(statement)s).",
+                    amount=amount,
+                    statement=statement_amount,
+                )
+            )
+        values = self._reply_values("dispute", audit)
+        values.update(
+            signed_by=(audit.get("name") or "")[:128],
+            customer_balance=amount,
+            difference=statement_amount - amount,
+            comment=comment,
+        )
+        if attachments:
+            values["attachment_ids"] = [(6, 0, attachments.ids)]
+        reply = self.env["customer.statement.reply"].create(values)
+        dispute = self.env["customer.statement.dispute"].create(
+            {
+                "statement_id": self.id,
+                "reply_id": reply.id,
+                "line_ids": [(6, 0, lines.ids)],
+                "reason": reason,
+                "statement_amount": statement_amount,
+                "customer_amount": amount,
+                "comment": comment,
+                "attachment_ids": [(6, 0, attachments.ids)] if attachments else [],
+                "user_id": self.user_id.id,
+            }
+        )
+        self._set_disputed(dispute)
+        return dispute
+
+    def _record_balance(self, customer_balance, comment=None, audit=None):
+        """Balance-request mode: the customer states their balance; equal means
+        confirmed, a difference opens a dispute for staff."""
+        self.ensure_one()
+        audit = audit or {}
+        self._check_reply_allowed(audit.get("content_hash", self.content_hash))
+        if self.confirmation_mode != "balance":
+            raise UserError(self.env._("This statement does not ask for your balance."))
+        comment = self._check_comment(comment)
+        amount = self._parse_amount(customer_balance)
+        difference = self.closing_balance - amount
+        values = self._reply_values("balance", audit)
+        values.update(
+            signed_by=(audit.get("name") or "")[:128],
+            customer_balance=amount,
+            difference=difference,
+            comment=comment,
+        )
+        reply = self.env["customer.statement.reply"].create(values)
+        self.write({"customer_balance": amount, "balance_difference": difference})
+        if float_is_zero(difference, precision_rounding=self.currency_id.rounding):
+            self.write(
+                {
+                    "state": "confirmed",
+                    "confirmed_date": reply.reply_date,
+                    "confirmed_by": reply.signed_by,
+                    "confirmation_late": reply.late,
+                }
+            )
+            self.message_post(
+                body=self.env._("The customer's balance equals the statement: confirmed."),
+                subtype_xmlid="mail.mt_note",
+            )
+            self._notify_customer("customer_reconciliation.mail_template_statement_confirmed")
+            return reply
+        dispute = self.env["customer.statement.dispute"].create(
+            {
+                "statement_id": self.id,
+                "reply_id": reply.id,
+                "reason": "amount_differs",
+                "statement_amount": self.closing_balance,
+                "customer_amount": amount,
+                "comment": comment,
+                "user_id": self.user_id.id,
+            }
+        )
+        self._set_disputed(dispute)
+        return reply
+
+    def _set_disputed(self, dispute):
+        self.write({"state": "disputed"})
+        self.message_post(
+            body=Markup("%s<br/>%s") % (
+                self.env._(
+                    "The customer reports a difference: %(reason)s. Their amount: "
+                    "%(amount)s, difference %(difference)s.",
+                    reason=dict(DISPUTE_REASONS)[dispute.reason],
+                    amount=dispute.customer_amount,
+                    difference=dispute.difference,
+                ),
+                dispute.comment or "",
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        self.activity_schedule(
+            "customer_reconciliation.mail_activity_statement_dispute",
+            user_id=(self.user_id or self.env.user).id,
+            note=dispute.comment or "",
+        )
+        self._notify_customer("customer_reconciliation.mail_template_statement_dispute_received")
+
+    def action_confirm(self):
+        """Record a confirmation received offline (signed scan attached)."""
+        self.ensure_one()
+        if self.state != "sent":
+            raise UserError(self.env._("Only a statement awaiting a reply can be confirmed."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Record Confirmation"),
+            "res_model": "customer.statement.confirm",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_statement_id": self.id},
+        }
+
+    # Reissue ---------------------------------------------------------------
+    def action_reissue(self):
+        """Replace a disputed statement by a new version of the same period."""
+        new_statements = self.browse()
+        for statement in self:
+            if statement.state != "disputed":
+                raise UserError(self.env._("Only a disputed statement is reissued."))
+            if statement.open_dispute_count:
+                raise UserError(
+                    self.env._("Resolve every dispute of %(name)s before reissuing it.",
+                               name=statement.name)
+                )
+            statement.with_context(customer_statement_engine=True).write(
+                {"state": "superseded"}
+            )
+            new = self.env["customer.statement.engine"]._generate(
+                statement.partner_id.ids, statement.date_from, statement.date_to,
+                statement.company_id,
+            )
+            new.write(
+                {
+                    "version": statement.version + 1,
+                    "previous_statement_id": statement.id,
+                    "contact_id": statement.contact_id.id,
+                    "user_id": statement.user_id.id,
+                }
+            )
+            statement.message_post(
+                body=Markup(self.env._("Superseded by %s")) % new._get_html_link(),
+                subtype_xmlid="mail.mt_note",
+            )
+            new.message_post(
+                body=Markup(self.env._("Reissue of %s")) % statement._get_html_link(),
+                subtype_xmlid="mail.mt_note",
+            )
+            new_statements |= new
+        to_send = new_statements.filtered(lambda s: not s.review_required)
+        if to_send:
+            to_send._send_by_email()
+        if len(new_statements) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "customer.statement",
+                "res_id": new_statements.id,
+                "view_mode": "form",
+                "views": [(False, "form")],
+            }
         return True
 
     def action_cancel(self):
@@ -331,12 +843,17 @@ class CustomerStatement(models.Model):
     # Snapshot
     # ------------------------------------------------------------------
     def _freeze(self):
+        """Mark as sent: the content is frozen and the reply deadline starts."""
+        today = fields.Date.context_today(self)
         for statement in self:
+            reply_days = statement.policy_id.reply_days if statement.policy_id else 10
             statement.with_context(customer_statement_engine=True).write(
                 {
                     "content_hash": statement._compute_content_hash(),
                     "state": "sent",
                     "sent_date": fields.Datetime.now(),
+                    "reply_deadline": statement.reply_deadline
+                    or today + timedelta(days=reply_days),
                 }
             )
 
@@ -344,3 +861,24 @@ class CustomerStatement(models.Model):
         """SHA-256 of the canonical serialisation of the statement's content."""
         self.ensure_one()
         return self.env["customer.statement.engine"]._content_hashes(self)[self.id]
+
+    def action_view_disputes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_reconciliation.action_customer_statement_dispute"
+        )
+        action["domain"] = [("statement_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_preview(self):
+        """Open the statement as the customer sees it on the portal."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "target": "self",
+            "url": self.get_portal_url(),
+        }
+
+    def _get_portal_return_action(self):
+        return self.env.ref("customer_reconciliation.action_customer_statement")

@@ -12,6 +12,7 @@ class CustomerStatementCurrency(models.Model):
         "customer.statement", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="statement_id.company_id", store=True)
+    partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     company_currency_id = fields.Many2one(
         related="statement_id.currency_id", string="Company Currency"

@@ -251,6 +251,8 @@ class CustomerStatementEngine(models.AbstractModel):
                     "aging_boundaries": policy.aging_boundaries
                     or aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
                     "hide_exchange_lines": policy.hide_exchange_lines,
+                    "review_required": policy.review_required,
+                    "prepared_by_id": self.env.uid,
                     "contact_id": partner.statement_contact_id.id,
                     "user_id": (partner.statement_user_id or partner.user_id or self.env.user).id,
                 }

@@ -1,1 +1,2 @@
 from . import customer_statement_generate
+from . import customer_statement_confirm

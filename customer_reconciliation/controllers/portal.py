@@ -1,0 +1,311 @@
+import base64
+import binascii
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import content_disposition, request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+from .main import XLSX_MIMETYPE
+
+# Attachments a customer may join to a dispute.
+MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 5
+
+
+class CustomerStatementPortal(CustomerPortal):
+    """/my/statements: the customer's statements, and their replies."""
+
+    # ------------------------------------------------------------------
+    # Home and list
+    # ------------------------------------------------------------------
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "statement_count" in counters:
+            Statement = request.env["customer.statement"]
+            values["statement_count"] = (
+                Statement.search_count(self._statement_domain()) if Statement.has_access("read")
+                else 0
+            )
+        return values
+
+    def _statement_domain(self):
+        partner = request.env.user.partner_id
+        return [
+            ("partner_id", "child_of", [partner.commercial_partner_id.id]),
+            ("state", "not in", ("draft", "to_review", "cancelled")),
+        ]
+
+    def _statement_sortings(self):
+        env = request.env
+        return {
+            "date": {"label": env._("Cut-off"), "order": "date_to desc, id desc"},
+            "name": {"label": env._("Number"), "order": "name desc"},
+            "state": {"label": env._("Status"), "order": "state, date_to desc"},
+        }
+
+    def _statement_filters(self):
+        env = request.env
+        return {
+            "all": {"label": env._("All"), "domain": []},
+            "awaiting": {"label": env._("Awaiting your reply"), "domain": [("state", "=", "sent")]},
+            "confirmed": {
+                "label": env._("Confirmed"),
+                "domain": [("state", "in", ("confirmed", "deemed"))],
+            },
+            "disputed": {"label": env._("Disputed"), "domain": [("state", "=", "disputed")]},
+        }
+
+    @http.route(
+        ["/my/statements", "/my/statements/page/<int:page>"],
+        type="http", auth="user", website=True,
+    )
+    def portal_my_statements(self, page=1, sortby=None, filterby=None, search=None,
+                             search_in="name", **kw):
+        Statement = request.env["customer.statement"]
+        values = self._prepare_portal_layout_values()
+        sortings = self._statement_sortings()
+        filters = self._statement_filters()
+        sortby = sortby if sortby in sortings else "date"
+        filterby = filterby if filterby in filters else "all"
+        domain = self._statement_domain() + filters[filterby]["domain"]
+        if search:
+            domain += [("name", "ilike", search)]
+        count = Statement.search_count(domain)
+        pager = portal_pager(
+            url="/my/statements",
+            url_args={"sortby": sortby, "filterby": filterby, "search": search},
+            total=count,
+            page=page,
+            step=self._items_per_page,
+        )
+        statements = Statement.search(
+            domain, order=sortings[sortby]["order"], limit=self._items_per_page,
+            offset=pager["offset"],
+        )
+        request.session["my_statements_history"] = statements.ids[:100]
+        values.update(
+            {
+                "statements": statements,
+                "page_name": "statement",
+                "pager": pager,
+                "default_url": "/my/statements",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "searchbar_filters": filters,
+                "filterby": filterby,
+                "searchbar_inputs": {
+                    "name": {"input": "name", "label": request.env._("Search in Number")},
+                },
+                "search_in": search_in,
+                "search": search,
+            }
+        )
+        return request.render("customer_reconciliation.portal_my_statements", values)
+
+    # ------------------------------------------------------------------
+    # Detail and downloads
+    # ------------------------------------------------------------------
+    def _statement_check_access(self, statement_id, access_token):
+        """The statement as sudo if the visitor may see it; raises otherwise.
+
+        Drafts and statements under review are never shown to customers.
+        """
+        statement_sudo = self._document_check_access(
+            "customer.statement", statement_id, access_token=access_token
+        )
+        if statement_sudo.state in ("draft", "to_review"):
+            raise MissingError(request.env._("This statement does not exist."))
+        return statement_sudo
+
+    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
+    def portal_my_statement(self, statement_id, access_token=None, report_type=None,
+                            download=False, message=None, **kw):
+        try:
+            statement_sudo = self._statement_check_access(statement_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report_type in ("html", "pdf", "text"):
+            return self._show_report(
+                model=statement_sudo,
+                report_type=report_type,
+                report_ref="customer_reconciliation.action_report_customer_statement",
+                download=download,
+            )
+        values = self._get_page_view_values(
+            statement_sudo, access_token,
+            {
+                "statement": statement_sudo,
+                "page_name": "statement",
+                "message": message,
+                "visible_lines": statement_sudo.line_ids.filtered(lambda line: not line.hidden),
+                "dispute_reasons": statement_sudo.env["customer.statement.dispute"]
+                ._fields["reason"]._description_selection(request.env),
+                "report_type": "html",
+            },
+            "my_statements_history", False,
+        )
+        return request.render("customer_reconciliation.portal_statement_page", values)
+
+    @http.route(["/my/statements/<int:statement_id>/xlsx"], type="http", auth="public")
+    def portal_statement_xlsx(self, statement_id, access_token=None, **kw):
+        try:
+            statement_sudo = self._statement_check_access(statement_id, access_token)
+        except (AccessError, MissingError):
+            raise request.not_found() from None
+        Xlsx = request.env["customer.statement.xlsx"].sudo()
+        content = Xlsx._build_workbook(statement_sudo)
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", XLSX_MIMETYPE),
+                ("Content-Disposition", content_disposition(Xlsx._filename(statement_sudo))),
+            ],
+        )
+
+    # ------------------------------------------------------------------
+    # Replies
+    # ------------------------------------------------------------------
+    def _reply_audit(self, statement_sudo, access_token, content_hash, name=None):
+        """Who replies, from where, and which content they saw."""
+        user = request.env.user
+        is_public = user._is_public()
+        portal_user = (
+            not is_public and statement_sudo.with_user(user).has_access("read")
+        )
+        return {
+            "channel": "portal_user" if portal_user else "token",
+            "user_id": False if is_public else user.id,
+            "ip_address": request.httprequest.remote_addr,
+            "user_agent": request.httprequest.user_agent.string,
+            "content_hash": content_hash,
+            "name": name or (user.name if not is_public else ""),
+        }
+
+    def _reply_author(self, statement_sudo):
+        user = request.env.user
+        return (
+            statement_sudo.partner_id.id if user._is_public() else user.partner_id.id
+        )
+
+    @http.route(
+        ["/my/statements/<int:statement_id>/confirm"], type="json", auth="public", website=True
+    )
+    def portal_statement_confirm(self, statement_id, access_token=None, name=None,
+                                 signature=None, **kw):
+        access_token = access_token or request.httprequest.args.get("access_token")
+        content_hash = kw.get("hash") or request.httprequest.args.get("hash")
+        env = request.env
+        try:
+            statement_sudo = self._statement_check_access(statement_id, access_token)
+        except (AccessError, MissingError):
+            return {"error": env._("This statement is not available.")}
+        if not signature:
+            return {"error": env._("The signature is missing.")}
+        try:
+            base64.b64decode(signature, validate=True)
+        except (binascii.Error, ValueError):
+            return {"error": env._("The signature could not be read.")}
+        try:
+            statement_sudo.with_context(
+                mail_post_autofollow=False
+            )._record_confirmation(
+                name,
+                signature=signature,
+                audit=self._reply_audit(statement_sudo, access_token, content_hash, name),
+            )
+        except (UserError, ValidationError) as error:
+            return {"error": str(error.args[0])}
+        return {
+            "force_refresh": True,
+            "redirect_url": statement_sudo.get_portal_url(query_string="&message=confirmed"),
+        }
+
+    def _dispute_attachments(self, statement_sudo, files):
+        files = [f for f in files if f and f.filename]
+        if len(files) > MAX_ATTACHMENTS:
+            raise ValidationError(
+                request.env._("Attach at most %(count)s files.", count=MAX_ATTACHMENTS)
+            )
+        attachments = request.env["ir.attachment"].sudo()
+        for upload in files:
+            content = upload.read(MAX_ATTACHMENT_SIZE + 1)
+            if len(content) > MAX_ATTACHMENT_SIZE:
+                raise ValidationError(
+                    request.env._("%(name)s is larger than 10 MB.", name=upload.filename)
+                )
+            attachments |= attachments.create(
+                {
+                    "name": upload.filename[:128],
+                    "raw": content,
+                    "res_model": "customer.statement",
+                    "res_id": statement_sudo.id,
+                }
+            )
+        return attachments
+
+    @http.route(
+        ["/my/statements/<int:statement_id>/dispute"],
+        type="http", auth="public", methods=["POST"], website=True,
+    )
+    def portal_statement_dispute(self, statement_id, access_token=None, **post):
+        try:
+            statement_sudo = self._statement_check_access(statement_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        line_ids = request.httprequest.form.getlist("line_ids")
+        files = request.httprequest.files.getlist("attachments")
+        try:
+            if not all(line_id.isdigit() for line_id in line_ids):
+                raise ValidationError(request.env._("The disputed lines are not valid."))
+            with request.env.cr.savepoint():
+                attachments = self._dispute_attachments(statement_sudo, files)
+                statement_sudo._record_dispute(
+                    [int(line_id) for line_id in line_ids],
+                    post.get("reason"),
+                    post.get("customer_amount"),
+                    comment=post.get("comment"),
+                    audit=self._reply_audit(
+                        statement_sudo, access_token, post.get("hash"), post.get("name")
+                    ),
+                    attachments=attachments,
+                )
+        except (UserError, ValidationError) as error:
+            return request.redirect(
+                statement_sudo.get_portal_url(
+                    query_string="&" + self._error_query(error)
+                )
+            )
+        return request.redirect(statement_sudo.get_portal_url(query_string="&message=disputed"))
+
+    @http.route(
+        ["/my/statements/<int:statement_id>/balance"],
+        type="http", auth="public", methods=["POST"], website=True,
+    )
+    def portal_statement_balance(self, statement_id, access_token=None, **post):
+        try:
+            statement_sudo = self._statement_check_access(statement_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        try:
+            with request.env.cr.savepoint():
+                statement_sudo._record_balance(
+                    post.get("customer_balance"),
+                    comment=post.get("comment"),
+                    audit=self._reply_audit(
+                        statement_sudo, access_token, post.get("hash"), post.get("name")
+                    ),
+                )
+        except (UserError, ValidationError) as error:
+            return request.redirect(
+                statement_sudo.get_portal_url(query_string="&" + self._error_query(error))
+            )
+        return request.redirect(statement_sudo.get_portal_url(query_string="&message=balance"))
+
+    @staticmethod
+    def _error_query(error):
+        from werkzeug.urls import url_encode
+
+        return url_encode({"error": str(error.args[0])[:300]})

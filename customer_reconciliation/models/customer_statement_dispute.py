@@ -1,0 +1,127 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+DISPUTE_REASONS = [
+    ("not_received", "Goods or invoice not received"),
+    ("amount_differs", "Amount differs"),
+    ("already_paid", "Already paid"),
+    ("duplicate", "Duplicate"),
+    ("other", "Other"),
+]
+
+
+class CustomerStatementDispute(models.Model):
+    """A difference the customer reported on a statement, worked by staff."""
+
+    _name = "customer.statement.dispute"
+    _description = "Customer Statement Dispute"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    statement_id = fields.Many2one(
+        "customer.statement", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    company_id = fields.Many2one(related="statement_id.company_id", store=True)
+    partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
+    currency_id = fields.Many2one(related="statement_id.currency_id")
+    reply_id = fields.Many2one("customer.statement.reply", readonly=True, ondelete="set null")
+    line_ids = fields.Many2many(
+        "customer.statement.line",
+        string="Disputed Lines",
+        readonly=True,
+        domain="[('statement_id', '=', statement_id)]",
+    )
+    reason = fields.Selection(DISPUTE_REASONS, required=True, readonly=True, tracking=True)
+    statement_amount = fields.Monetary(
+        readonly=True,
+        help="What the statement says for the disputed lines (their open amounts), or "
+        "its closing balance when no line is given.",
+    )
+    customer_amount = fields.Monetary(readonly=True, help="What the customer says instead.")
+    difference = fields.Monetary(
+        compute="_compute_difference", store=True,
+        help="Statement amount minus the customer's amount.",
+    )
+    comment = fields.Text(readonly=True, help="The customer's words, kept as plain text.")
+    attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True)
+    state = fields.Selection(
+        [("open", "Open"), ("accepted", "Accepted"), ("rejected", "Rejected")],
+        default="open",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    user_id = fields.Many2one("res.users", string="Owner", tracking=True)
+    resolution_note = fields.Text(tracking=True)
+    credit_note_id = fields.Many2one(
+        "account.move",
+        string="Credit Note",
+        check_company=True,
+        domain="[('move_type', '=', 'out_refund'), "
+        "('commercial_partner_id', '=', partner_id)]",
+    )
+    payment_id = fields.Many2one(
+        "account.payment",
+        string="Payment",
+        check_company=True,
+        domain="[('partner_type', '=', 'customer')]",
+    )
+    resolved_date = fields.Datetime(readonly=True)
+    resolved_by_id = fields.Many2one("res.users", readonly=True)
+
+    @api.depends("statement_id.name", "reason")
+    def _compute_name(self):
+        reasons = dict(DISPUTE_REASONS)
+        for dispute in self:
+            dispute.name = f"{dispute.statement_id.name or ''} / {reasons.get(dispute.reason, '')}"
+
+    @api.depends("statement_amount", "customer_amount")
+    def _compute_difference(self):
+        for dispute in self:
+            dispute.difference = dispute.statement_amount - dispute.customer_amount
+
+    def _check_open(self):
+        if any(dispute.state != "open" for dispute in self):
+            raise UserError(self.env._("This dispute is already resolved."))
+
+    def action_accept(self):
+        """The customer is right: record how the ledger was corrected."""
+        self._check_open()
+        for dispute in self:
+            if not dispute.resolution_note:
+                raise UserError(
+                    self.env._("Write a resolution note before accepting the dispute.")
+                )
+        self._resolve("accepted")
+        return True
+
+    def action_reject(self):
+        """The statement stands: explain it to the customer."""
+        self._check_open()
+        for dispute in self:
+            if not dispute.resolution_note:
+                raise UserError(
+                    self.env._("Explain to the customer why the dispute is rejected.")
+                )
+        self._resolve("rejected")
+        return True
+
+    def _resolve(self, state):
+        self.write(
+            {
+                "state": state,
+                "resolved_date": fields.Datetime.now(),
+                "resolved_by_id": self.env.uid,
+            }
+        )
+        for statement in self.statement_id:
+            if not statement.open_dispute_count:
+                statement.activity_feedback(
+                    ["customer_reconciliation.mail_activity_statement_dispute"]
+                )
+            statement._notify_customer(
+                "customer_reconciliation.mail_template_statement_dispute_resolved"
+            )

@@ -1,0 +1,321 @@
+import base64
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import StatementCommon
+
+D_FROM = date(2026, 10, 1)
+D_TO = date(2026, 10, 31)
+# A 1x1 transparent PNG, as the portal signature widget sends it.
+SIGNATURE = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementConfirmation(StatementCommon, MockEmail):
+    """Sending, confirming, disputing, resolving and reissuing statements."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._customer("杭州华信贸易有限公司", email="finance@huaxin.example.com")
+        cls.inv_1 = cls._invoice(cls.customer, "2026-10-05", 1000, due="2026-10-20")
+        cls.inv_2 = cls._invoice(cls.customer, "2026-10-12", 2500, due="2026-11-11")
+        cls.customer.with_company(cls.company).statement_policy_id = cls.policy
+        cls.policy.reply_days = 10
+
+    def _statement(self, partner=None):
+        return self.Statement.generate_statements(
+            (partner or self.customer).ids, D_FROM, D_TO
+        )
+
+    def _sent_statement(self, partner=None):
+        statement = self._statement(partner)
+        with freeze_time("2026-11-02"):
+            statement._send_by_email()
+        return statement
+
+    def _audit(self, statement, **values):
+        return {
+            "channel": "token",
+            "ip_address": "127.0.0.1",
+            "user_agent": "Mozilla/5.0 test",
+            "content_hash": statement.content_hash,
+            **values,
+        }
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+    def test_send_freezes_and_mails_pdf_and_xlsx(self):
+        statement = self._statement()
+        with self.mock_mail_gateway(), freeze_time("2026-11-02"):
+            statement._send_by_email()
+        self.assertEqual(statement.state, "sent")
+        self.assertEqual(statement.reply_deadline, date(2026, 11, 12))
+        self.assertTrue(statement.access_token)
+        mail = self._new_mails.filtered(lambda m: self.customer in m.recipient_ids)
+        self.assertEqual(len(mail), 1)
+        names = mail.attachment_ids.mapped("name")
+        self.assertEqual(len(names), 2, names)
+        self.assertTrue(any(name.endswith(".xlsx") for name in names), names)
+        self.assertTrue(any(name.startswith("对账单") for name in names), names)
+        self.assertIn(statement.get_portal_url(), mail.body_html)
+        self.assertIn(statement.content_hash, mail.body_html)
+        # The XLSX attached is the statement's.
+        xlsx = mail.attachment_ids.filtered(lambda a: a.name.endswith(".xlsx"))
+        self.assertEqual(base64.b64decode(xlsx.datas)[:2], b"PK")
+
+    def test_composer_send(self):
+        statement = self._statement()
+        action = statement.action_send()
+        composer = (
+            self.env["mail.compose.message"].with_context(**action["context"]).create({})
+        )
+        self.assertEqual(composer.template_id, statement._get_mail_template())
+        with self.mock_mail_gateway():
+            composer._action_send_mail()
+        self.assertEqual(statement.state, "sent")
+        self.assertTrue(statement.reply_deadline)
+        mail = self._new_mails.filtered(lambda m: self.customer in m.recipient_ids)
+        self.assertEqual(len(mail.attachment_ids), 2)
+
+    def test_composer_refuses_changed_statement(self):
+        statement = self._statement()
+        action = statement.action_send()
+        self._invoice(self.customer, "2026-10-30", 10)
+        statement.action_recompute()
+        composer = (
+            self.env["mail.compose.message"].with_context(**action["context"]).create({})
+        )
+        with self.assertRaisesRegex(UserError, "changed since"):
+            composer._action_send_mail()
+
+    # ------------------------------------------------------------------
+    # Review
+    # ------------------------------------------------------------------
+    def test_review_preparer_cannot_approve(self):
+        self.policy.review_required = True
+        statement = self._statement()
+        self.assertTrue(statement.review_required)
+        with self.assertRaisesRegex(UserError, "internal review"):
+            statement._send_by_email()
+        statement.action_submit_review()
+        self.assertEqual(statement.prepared_by_id, self.env.user)
+        with self.assertRaisesRegex(UserError, "not approved"):
+            statement.action_mark_sent()
+        with self.assertRaisesRegex(UserError, "another reviewer"):
+            statement.action_approve()
+        user = new_test_user(
+            self.env, login="statement_user", groups="customer_reconciliation.group_statement_user",
+            company_id=self.company.id, company_ids=[self.company.id],
+        )
+        with self.assertRaises(AccessError):
+            statement.with_user(user).action_approve()
+        reviewer = new_test_user(
+            self.env, login="statement_reviewer",
+            groups="customer_reconciliation.group_statement_reviewer",
+            company_id=self.company.id, company_ids=[self.company.id],
+        )
+        statement.with_user(reviewer).action_approve()
+        self.assertEqual(statement.reviewer_id, reviewer)
+        statement._send_by_email()
+        self.assertEqual(statement.state, "sent")
+
+    # ------------------------------------------------------------------
+    # Confirmation
+    # ------------------------------------------------------------------
+    def test_confirm_records_evidence(self):
+        statement = self._sent_statement()
+        with freeze_time("2026-11-05 10:00:00"), self.mock_mail_gateway():
+            reply = statement._record_confirmation(
+                "王会计", signature=SIGNATURE, audit=self._audit(statement)
+            )
+        self.assertEqual(statement.state, "confirmed")
+        self.assertEqual(statement.confirmed_by, "王会计")
+        self.assertTrue(statement.signature)
+        self.assertFalse(statement.confirmation_late)
+        self.assertEqual(reply.ip_address, "127.0.0.1")
+        self.assertEqual(reply.user_agent, "Mozilla/5.0 test")
+        self.assertEqual(reply.content_hash, statement.content_hash)
+        self.assertEqual(reply.channel, "token")
+        self.assertTrue(reply.signature)
+        self.assertEqual(str(reply.reply_date), "2026-11-05 10:00:00")
+        self.assertTrue(
+            self._new_mails.filtered(lambda m: "Thank you" in (m.subject or ""))
+        )
+        # A second confirmation is refused, nothing changes.
+        with self.assertRaisesRegex(UserError, "not awaiting your reply"):
+            statement._record_confirmation(
+                "王会计", signature=SIGNATURE, audit=self._audit(statement)
+            )
+        self.assertEqual(len(statement.reply_ids), 1)
+
+    def test_late_confirmation_is_flagged(self):
+        statement = self._sent_statement()
+        with freeze_time("2026-11-20"):
+            reply = statement._record_confirmation(
+                "王会计", signature=SIGNATURE, audit=self._audit(statement)
+            )
+        self.assertEqual(statement.state, "confirmed")
+        self.assertTrue(reply.late)
+        self.assertTrue(statement.confirmation_late)
+
+    def test_confirm_refused_on_wrong_hash_or_missing_signature(self):
+        statement = self._sent_statement()
+        with self.assertRaisesRegex(UserError, "changed since you opened it"):
+            statement._record_confirmation(
+                "王会计", signature=SIGNATURE, audit=self._audit(statement, content_hash="0" * 64)
+            )
+        with self.assertRaisesRegex(UserError, "signature is missing"):
+            statement._record_confirmation("王会计", audit=self._audit(statement))
+        with self.assertRaisesRegex(UserError, "name of the person"):
+            statement._record_confirmation(
+                "  ", signature=SIGNATURE, audit=self._audit(statement)
+            )
+        self.assertEqual(statement.state, "sent")
+        self.assertFalse(statement.reply_ids)
+
+    def test_offline_confirmation_by_staff(self):
+        statement = self._sent_statement()
+        wizard = self.env["customer.statement.confirm"].create(
+            {
+                "statement_id": statement.id,
+                "signed_by": "李经理",
+                "scan": base64.b64encode(b"%PDF-1.4 signed slip"),
+                "scan_name": "回执.pdf",
+            }
+        )
+        wizard.action_record()
+        self.assertEqual(statement.state, "confirmed")
+        reply = statement.reply_ids
+        self.assertEqual(reply.channel, "staff")
+        self.assertEqual(reply.user_id, self.env.user)
+        self.assertEqual(reply.attachment_ids.name, "回执.pdf")
+
+    # ------------------------------------------------------------------
+    # Disputes
+    # ------------------------------------------------------------------
+    def test_dispute_resolve_reissue_confirm(self):
+        statement = self._sent_statement()
+        line = statement.line_ids.filtered(lambda ln: ln.move_id == self.inv_2)
+        with self.mock_mail_gateway():
+            dispute = statement._record_dispute(
+                line.ids, "amount_differs", "2,000.00",
+                comment="<script>alert('x')</script> 单价不对",
+                audit=self._audit(statement, name="王会计"),
+            )
+        self.assertEqual(statement.state, "disputed")
+        self.assertEqual(dispute.line_ids, line)
+        self.assertAlmostEqual(dispute.statement_amount, 2500.0)
+        self.assertAlmostEqual(dispute.customer_amount, 2000.0)
+        self.assertAlmostEqual(dispute.difference, 500.0)
+        self.assertEqual(dispute.reply_id.signed_by, "王会计")
+        # The comment is kept as the customer wrote it, and shown escaped.
+        self.assertEqual(dispute.comment, "<script>alert('x')</script> 单价不对")
+        note = statement.message_ids.filtered(lambda m: "reports a difference" in m.body)
+        self.assertIn("&lt;script&gt;", note.body)
+        self.assertNotIn("<script>", note.body)
+        activity = statement.activity_ids
+        self.assertEqual(
+            activity.activity_type_id,
+            self.env.ref("customer_reconciliation.mail_activity_statement_dispute"),
+        )
+        self.assertTrue(
+            self._new_mails.filtered(lambda m: "received your remarks" in (m.subject or ""))
+        )
+        with self.assertRaisesRegex(UserError, "Resolve every dispute"):
+            statement.action_reissue()
+        with self.assertRaisesRegex(UserError, "resolution note"):
+            dispute.action_accept()
+        # Staff agree and issue a credit note of 500.
+        refund = self._invoice(self.customer, "2026-10-31", 500, move_type="out_refund")
+        dispute.write({"resolution_note": "单价调整 500", "credit_note_id": refund.id})
+        with self.mock_mail_gateway():
+            dispute.action_accept()
+        self.assertEqual(dispute.state, "accepted")
+        self.assertFalse(statement.activity_ids)
+        with self.mock_mail_gateway():
+            statement.action_reissue()
+        self.assertEqual(statement.state, "superseded")
+        new = statement.superseded_by_id
+        self.assertEqual(new.previous_statement_id, statement)
+        self.assertEqual(new.version, 2)
+        self.assertEqual(new.state, "sent")
+        self.assertAlmostEqual(new.closing_balance, 3000.0)
+        self.assertAlmostEqual(statement.closing_balance, 3500.0)  # the old one is kept
+        self.assertNotEqual(new.content_hash, statement.content_hash)
+        # The superseded statement refuses replies, the new one is confirmed.
+        with self.assertRaisesRegex(UserError, "replaced by"):
+            statement._record_confirmation(
+                "王会计", signature=SIGNATURE, audit=self._audit(statement)
+            )
+        new._record_confirmation("王会计", signature=SIGNATURE, audit=self._audit(new))
+        self.assertEqual(new.state, "confirmed")
+
+    def test_dispute_rejected_then_reissued(self):
+        statement = self._sent_statement()
+        dispute = statement._record_dispute(
+            [], "already_paid", 0, audit=self._audit(statement)
+        )
+        self.assertAlmostEqual(dispute.statement_amount, 3500.0)
+        dispute.resolution_note = "未收到付款"
+        dispute.action_reject()
+        self.assertEqual(dispute.state, "rejected")
+        statement.action_reissue()
+        self.assertAlmostEqual(statement.superseded_by_id.closing_balance, 3500.0)
+
+    def test_dispute_bad_input(self):
+        statement = self._sent_statement()
+        other_customer = self._customer("另一个客户", email="x@example.com")
+        self._invoice(other_customer, "2026-10-08", 100)
+        other = self._sent_statement(other_customer)
+        self.assertTrue(other.line_ids)
+        line = statement.line_ids[0]
+        cases = [
+            (other.line_ids.ids, "amount_differs", "100", "lines of this statement"),
+            ([999999999], "amount_differs", "100", "lines of this statement"),
+            (line.ids, "because", "100", "reason"),
+            (line.ids, "amount_differs", "-100", "opposite sign"),
+            (line.ids, "amount_differs", "1e15", "not plausible"),
+            (line.ids, "amount_differs", "nan", "not plausible"),
+            (line.ids, "amount_differs", "abc", "not an amount"),
+            (line.ids, "amount_differs", "", "not an amount"),
+        ]
+        for line_ids, reason, amount, message in cases:
+            with self.subTest(amount=amount, message=message), \
+                    self.assertRaisesRegex(ValidationError, message):
+                statement._record_dispute(
+                    line_ids, reason, amount, audit=self._audit(statement)
+                )
+        with self.assertRaisesRegex(ValidationError, "too long"):
+            statement._record_dispute(
+                line.ids, "other", "1", comment="x" * 6000, audit=self._audit(statement)
+            )
+        self.assertEqual(statement.state, "sent")
+        self.assertFalse(statement.dispute_ids)
+        self.assertFalse(statement.reply_ids)
+
+    def test_balance_request(self):
+        self.policy.confirmation_mode = "balance"
+        statement = self._sent_statement()
+        self.assertEqual(statement.confirmation_mode, "balance")
+        statement._record_balance("3,300.00", audit=self._audit(statement, name="王会计"))
+        self.assertEqual(statement.state, "disputed")
+        self.assertAlmostEqual(statement.customer_balance, 3300.0)
+        self.assertAlmostEqual(statement.balance_difference, 200.0)
+        self.assertAlmostEqual(statement.dispute_ids.difference, 200.0)
+
+    def test_balance_request_equal_confirms(self):
+        self.policy.confirmation_mode = "balance"
+        statement = self._sent_statement()
+        statement._record_balance("¥3500", audit=self._audit(statement))
+        self.assertEqual(statement.state, "confirmed")
+        self.assertAlmostEqual(statement.balance_difference, 0.0)
