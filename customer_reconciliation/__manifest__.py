@@ -32,6 +32,9 @@
         "demo/customer_statement_policy_demo.xml",
     ],
     "assets": {
+        "web.assets_tests": [
+            "customer_reconciliation/static/tests/tours/*.js",
+        ],
         "web.report_assets_common": [
             "customer_reconciliation/static/src/scss/report_statement.scss",
         ],

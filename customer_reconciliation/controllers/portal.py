@@ -122,11 +122,11 @@ class CustomerStatementPortal(CustomerPortal):
 
     @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
     def portal_my_statement(self, statement_id, access_token=None, report_type=None,
-                            download=False, message=None, **kw):
+                            download=False, message=None, error=None, **kw):
         try:
             statement_sudo = self._statement_check_access(statement_id, access_token)
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            raise request.not_found() from None
         if report_type in ("html", "pdf", "text"):
             return self._show_report(
                 model=statement_sudo,
@@ -140,6 +140,11 @@ class CustomerStatementPortal(CustomerPortal):
                 "statement": statement_sudo,
                 "page_name": "statement",
                 "message": message,
+                "error": error,
+                "reply_name": (
+                    (statement_sudo.contact_id or statement_sudo.partner_id).name
+                    if request.env.user._is_public() else request.env.user.name
+                ),
                 "visible_lines": statement_sudo.line_ids.filtered(lambda line: not line.hidden),
                 "dispute_reasons": statement_sudo.env["customer.statement.dispute"]
                 ._fields["reason"]._description_selection(request.env),
@@ -254,7 +259,7 @@ class CustomerStatementPortal(CustomerPortal):
         try:
             statement_sudo = self._statement_check_access(statement_id, access_token)
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            raise request.not_found() from None
         line_ids = request.httprequest.form.getlist("line_ids")
         files = request.httprequest.files.getlist("attachments")
         try:
@@ -288,7 +293,7 @@ class CustomerStatementPortal(CustomerPortal):
         try:
             statement_sudo = self._statement_check_access(statement_id, access_token)
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            raise request.not_found() from None
         try:
             with request.env.cr.savepoint():
                 statement_sudo._record_balance(

@@ -1,0 +1,236 @@
+import re
+from datetime import date
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import StatementCommon
+from .test_statement_confirmation import SIGNATURE
+
+D_FROM = date(2026, 10, 1)
+D_TO = date(2026, 10, 31)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementPortal(StatementCommon, HttpCase):
+    """The portal routes, as customers and strangers reach them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer_a = cls._customer("甲方科技有限公司", email="a@example.com")
+        cls.customer_b = cls._customer("乙方实业有限公司", email="b@example.com")
+        for customer, amounts in ((cls.customer_a, (1000, 2500)), (cls.customer_b, (700,))):
+            for day, amount in enumerate(amounts, start=5):
+                cls._invoice(customer, date(2026, 10, day), amount, due=date(2026, 11, day))
+        cls.portal_a = cls._portal_user("portal_a", "王会计", cls.customer_a)
+        cls.portal_b = cls._portal_user("portal_b", "李会计", cls.customer_b)
+        cls.statement_a, cls.statement_b = cls.Statement.generate_statements(
+            [cls.customer_a.id, cls.customer_b.id], D_FROM, D_TO
+        )
+        (cls.statement_a | cls.statement_b)._send_by_email()
+
+    @classmethod
+    def _portal_user(cls, login, name, customer):
+        user = new_test_user(
+            cls.env, login=login, password=login, name=name, groups="base.group_portal",
+            company_id=cls.company.id, company_ids=[cls.company.id],
+        )
+        user.partner_id.write({"parent_id": customer.id, "email": f"{login}@example.com"})
+        return user
+
+    def _csrf(self, url):
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200, url)
+        return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+
+    def _confirm(self, statement, token=None, content_hash=None):
+        url = f"/my/statements/{statement.id}/confirm?hash={content_hash or statement.content_hash}"
+        if token:
+            url += f"&access_token={token}"
+        return self.make_jsonrpc_request(url, {"name": "王会计", "signature": SIGNATURE})
+
+    # ------------------------------------------------------------------
+    # Reading
+    # ------------------------------------------------------------------
+    def test_portal_user_sees_only_own_statements(self):
+        self.authenticate("portal_a", "portal_a")
+        response = self.url_open("/my/statements")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.statement_a.name, response.text)
+        self.assertNotIn(self.statement_b.name, response.text)
+        page = self.url_open(f"/my/statements/{self.statement_a.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.statement_a.content_hash, page.text)
+        self.assertIn("3,500.00", page.text)
+        xlsx = self.url_open(f"/my/statements/{self.statement_a.id}/xlsx")
+        self.assertEqual(xlsx.status_code, 200)
+        self.assertEqual(xlsx.content[:2], b"PK")
+        # B's statement, by id, with no token or with a wrong one.
+        for url in (
+            f"/my/statements/{self.statement_b.id}",
+            f"/my/statements/{self.statement_b.id}?access_token=forged",
+            f"/my/statements/{self.statement_b.id}?access_token={self.statement_a.access_token}",
+            f"/my/statements/{self.statement_b.id}/xlsx",
+            f"/my/statements/{self.statement_b.id}?report_type=pdf",
+            "/my/statements/999999999",
+        ):
+            with self.subTest(url=url):
+                self.assertEqual(self.url_open(url).status_code, 404)
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["statement_count"]})
+        self.assertEqual(counters["statement_count"], 1)
+
+    def test_draft_statement_is_not_shown(self):
+        customer = self._customer("草稿客户")
+        self._invoice(customer, "2026-10-10", 10)
+        draft = self.Statement.generate_statements(customer.ids, D_FROM, D_TO)
+        draft._portal_ensure_token()
+        response = self.url_open(f"/my/statements/{draft.id}?access_token={draft.access_token}")
+        self.assertEqual(response.status_code, 404)
+
+    def test_public_visitor_needs_the_token(self):
+        self.assertEqual(self.url_open(f"/my/statements/{self.statement_a.id}").status_code, 404)
+        url = f"/my/statements/{self.statement_a.id}?access_token={self.statement_a.access_token}"
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.statement_a.name, response.text)
+
+    # ------------------------------------------------------------------
+    # Confirming
+    # ------------------------------------------------------------------
+    def test_portal_user_confirms_own_statement(self):
+        self.authenticate("portal_a", "portal_a")
+        result = self._confirm(self.statement_a)
+        self.assertTrue(result.get("force_refresh"), result)
+        self.assertEqual(self.statement_a.state, "confirmed")
+        reply = self.statement_a.reply_ids
+        self.assertEqual(reply.channel, "portal_user")
+        self.assertEqual(reply.user_id, self.portal_a)
+        self.assertEqual(reply.ip_address, "127.0.0.1")
+        self.assertTrue(reply.user_agent)
+        self.assertEqual(reply.content_hash, self.statement_a.content_hash)
+        self.assertTrue(self.statement_a.signature)
+        # A second confirmation is refused.
+        self.assertIn("error", self._confirm(self.statement_a))
+        self.assertEqual(len(self.statement_a.reply_ids), 1)
+
+    def test_portal_user_cannot_reply_for_another_customer(self):
+        self.authenticate("portal_a", "portal_a")
+        for token in (None, "forged", self.statement_a.access_token):
+            with self.subTest(token=token):
+                self.assertIn("error", self._confirm(self.statement_b, token=token))
+        csrf = self._csrf(f"/my/statements/{self.statement_a.id}")
+        response = self.url_open(
+            f"/my/statements/{self.statement_b.id}/dispute",
+            data={"csrf_token": csrf, "reason": "other", "customer_amount": "1",
+                  "hash": self.statement_b.content_hash},
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(self.statement_b.state, "sent")
+        self.assertFalse(self.statement_b.reply_ids)
+        self.assertFalse(self.statement_b.dispute_ids)
+
+    def test_public_visitor_with_token_confirms(self):
+        self.assertIn("error", self._confirm(self.statement_a, token="forged"))
+        self.assertEqual(self.statement_a.state, "sent")
+        result = self._confirm(self.statement_a, token=self.statement_a.access_token)
+        self.assertTrue(result.get("force_refresh"), result)
+        self.assertEqual(self.statement_a.state, "confirmed")
+        self.assertEqual(self.statement_a.reply_ids.channel, "token")
+        self.assertFalse(self.statement_a.reply_ids.user_id)
+
+    def test_confirm_with_stale_hash_is_refused(self):
+        result = self._confirm(
+            self.statement_a, token=self.statement_a.access_token, content_hash="f" * 64
+        )
+        self.assertIn("changed since you opened it", result["error"])
+        self.assertEqual(self.statement_a.state, "sent")
+
+    def test_invalid_signature_is_refused(self):
+        url = (
+            f"/my/statements/{self.statement_a.id}/confirm?hash={self.statement_a.content_hash}"
+            f"&access_token={self.statement_a.access_token}"
+        )
+        result = self.make_jsonrpc_request(url, {"name": "王会计", "signature": "not base64!"})
+        self.assertIn("error", result)
+        self.assertEqual(self.statement_a.state, "sent")
+
+    # ------------------------------------------------------------------
+    # Disputing
+    # ------------------------------------------------------------------
+    def test_dispute_form_post(self):
+        self.authenticate("portal_a", "portal_a")
+        url = f"/my/statements/{self.statement_a.id}"
+        line = self.statement_a.line_ids.filtered(lambda ln: ln.debit == 2500)
+        response = self.url_open(
+            f"{url}/dispute",
+            data={
+                "csrf_token": self._csrf(url),
+                "line_ids": [str(line.id)],
+                "reason": "amount_differs",
+                "customer_amount": "2000",
+                "comment": "<img src=x onerror=alert(1)>",
+                "hash": self.statement_a.content_hash,
+                "name": "王会计",
+            },
+            files={"attachments": ("对账.txt", "差额说明".encode(), "text/plain")},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("message=disputed", response.url)
+        dispute = self.statement_a.dispute_ids
+        self.assertEqual(self.statement_a.state, "disputed")
+        self.assertEqual(dispute.line_ids, line)
+        self.assertAlmostEqual(dispute.difference, 500.0)
+        self.assertEqual(dispute.comment, "<img src=x onerror=alert(1)>")
+        self.assertEqual(dispute.attachment_ids.name, "对账.txt")
+        self.assertEqual(dispute.reply_id.ip_address, "127.0.0.1")
+        # The page shows the comment escaped, never as markup.
+        page = self.url_open(url).text
+        self.assertNotIn("<img src=x onerror=alert(1)>", page)
+
+    def test_dispute_bad_amount_keeps_statement(self):
+        self.authenticate("portal_a", "portal_a")
+        url = f"/my/statements/{self.statement_a.id}"
+        response = self.url_open(
+            f"{url}/dispute",
+            data={
+                "csrf_token": self._csrf(url),
+                "line_ids": [str(self.statement_b.line_ids[0].id)],
+                "reason": "amount_differs",
+                "customer_amount": "100",
+                "hash": self.statement_a.content_hash,
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("error=", response.url)
+        self.assertIn("lines of this statement", response.text)
+        self.assertEqual(self.statement_a.state, "sent")
+        self.assertFalse(self.statement_a.dispute_ids)
+
+    # ------------------------------------------------------------------
+    # Tours in the browser
+    # ------------------------------------------------------------------
+    def test_tour_confirm_and_sign(self):
+        self.start_tour(
+            f"/my/statements/{self.statement_a.id}", "customer_statement_portal_confirm",
+            login="portal_a",
+        )
+        self.assertEqual(self.statement_a.state, "confirmed")
+        reply = self.statement_a.reply_ids
+        self.assertEqual(reply.signed_by, "王会计")
+        self.assertTrue(reply.signature)
+        self.assertEqual(reply.ip_address, "127.0.0.1")
+        self.assertEqual(reply.content_hash, self.statement_a.content_hash)
+
+    def test_tour_dispute_two_lines(self):
+        self.start_tour(
+            f"/my/statements/{self.statement_a.id}", "customer_statement_portal_dispute",
+            login="portal_a",
+        )
+        self.assertEqual(self.statement_a.state, "disputed")
+        dispute = self.statement_a.dispute_ids
+        self.assertEqual(len(dispute.line_ids), 2)
+        self.assertEqual(dispute.reason, "amount_differs")
+        self.assertAlmostEqual(dispute.customer_amount, 3000.0)
+        self.assertAlmostEqual(dispute.difference, 500.0)
+        self.assertEqual(dispute.comment, "第二张发票金额不对 <b>bold</b>")
+        self.assertEqual(dispute.reply_id.content_hash, self.statement_a.content_hash)
