@@ -26,7 +26,8 @@ class CustomerStatementPortal(CustomerPortal):
         if "statement_count" in counters:
             Statement = request.env["customer.statement"]
             values["statement_count"] = (
-                Statement.search_count(self._statement_domain()) if Statement.has_access("read")
+                Statement.search_count(self._statement_domain())
+                if Statement.has_access("read")
                 else 0
             )
         return values
@@ -60,10 +61,13 @@ class CustomerStatementPortal(CustomerPortal):
 
     @http.route(
         ["/my/statements", "/my/statements/page/<int:page>"],
-        type="http", auth="user", website=True,
+        type="http",
+        auth="user",
+        website=True,
     )
-    def portal_my_statements(self, page=1, sortby=None, filterby=None, search=None,
-                             search_in="name", **kw):
+    def portal_my_statements(
+        self, page=1, sortby=None, filterby=None, search=None, search_in="name", **kw
+    ):
         Statement = request.env["customer.statement"]
         values = self._prepare_portal_layout_values()
         sortings = self._statement_sortings()
@@ -82,7 +86,9 @@ class CustomerStatementPortal(CustomerPortal):
             step=self._items_per_page,
         )
         statements = Statement.search(
-            domain, order=sortings[sortby]["order"], limit=self._items_per_page,
+            domain,
+            order=sortings[sortby]["order"],
+            limit=self._items_per_page,
             offset=pager["offset"],
         )
         request.session["my_statements_history"] = statements.ids[:100]
@@ -121,8 +127,16 @@ class CustomerStatementPortal(CustomerPortal):
         return statement_sudo
 
     @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
-    def portal_my_statement(self, statement_id, access_token=None, report_type=None,
-                            download=False, message=None, error=None, **kw):
+    def portal_my_statement(
+        self,
+        statement_id,
+        access_token=None,
+        report_type=None,
+        download=False,
+        message=None,
+        error=None,
+        **kw,
+    ):
         try:
             statement_sudo = self._statement_check_access(statement_id, access_token)
         except (AccessError, MissingError):
@@ -135,7 +149,8 @@ class CustomerStatementPortal(CustomerPortal):
                 download=download,
             )
         values = self._get_page_view_values(
-            statement_sudo, access_token,
+            statement_sudo,
+            access_token,
             {
                 "statement": statement_sudo,
                 "page_name": "statement",
@@ -143,14 +158,17 @@ class CustomerStatementPortal(CustomerPortal):
                 "error": error,
                 "reply_name": (
                     (statement_sudo.contact_id or statement_sudo.partner_id).name
-                    if request.env.user._is_public() else request.env.user.name
+                    if request.env.user._is_public()
+                    else request.env.user.name
                 ),
                 "visible_lines": statement_sudo.line_ids.filtered(lambda line: not line.hidden),
                 "dispute_reasons": statement_sudo.env["customer.statement.dispute"]
-                ._fields["reason"]._description_selection(request.env),
+                ._fields["reason"]
+                ._description_selection(request.env),
                 "report_type": "html",
             },
-            "my_statements_history", False,
+            "my_statements_history",
+            False,
         )
         return request.render("customer_reconciliation.portal_statement_page", values)
 
@@ -177,9 +195,7 @@ class CustomerStatementPortal(CustomerPortal):
         """Who replies, from where, and which content they saw."""
         user = request.env.user
         is_public = user._is_public()
-        portal_user = (
-            not is_public and statement_sudo.with_user(user).has_access("read")
-        )
+        portal_user = not is_public and statement_sudo.with_user(user).has_access("read")
         return {
             "channel": "portal_user" if portal_user else "token",
             "user_id": False if is_public else user.id,
@@ -191,15 +207,14 @@ class CustomerStatementPortal(CustomerPortal):
 
     def _reply_author(self, statement_sudo):
         user = request.env.user
-        return (
-            statement_sudo.partner_id.id if user._is_public() else user.partner_id.id
-        )
+        return statement_sudo.partner_id.id if user._is_public() else user.partner_id.id
 
     @http.route(
         ["/my/statements/<int:statement_id>/confirm"], type="json", auth="public", website=True
     )
-    def portal_statement_confirm(self, statement_id, access_token=None, name=None,
-                                 signature=None, **kw):
+    def portal_statement_confirm(
+        self, statement_id, access_token=None, name=None, signature=None, **kw
+    ):
         access_token = access_token or request.httprequest.args.get("access_token")
         content_hash = kw.get("hash") or request.httprequest.args.get("hash")
         env = request.env
@@ -214,9 +229,7 @@ class CustomerStatementPortal(CustomerPortal):
         except (binascii.Error, ValueError):
             return {"error": env._("The signature could not be read.")}
         try:
-            statement_sudo.with_context(
-                mail_post_autofollow=False
-            )._record_confirmation(
+            statement_sudo.with_context(mail_post_autofollow=False)._record_confirmation(
                 name,
                 signature=signature,
                 audit=self._reply_audit(statement_sudo, access_token, content_hash, name),
@@ -253,7 +266,10 @@ class CustomerStatementPortal(CustomerPortal):
 
     @http.route(
         ["/my/statements/<int:statement_id>/dispute"],
-        type="http", auth="public", methods=["POST"], website=True,
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
     )
     def portal_statement_dispute(self, statement_id, access_token=None, **post):
         try:
@@ -279,15 +295,16 @@ class CustomerStatementPortal(CustomerPortal):
                 )
         except (UserError, ValidationError) as error:
             return request.redirect(
-                statement_sudo.get_portal_url(
-                    query_string="&" + self._error_query(error)
-                )
+                statement_sudo.get_portal_url(query_string="&" + self._error_query(error))
             )
         return request.redirect(statement_sudo.get_portal_url(query_string="&message=disputed"))
 
     @http.route(
         ["/my/statements/<int:statement_id>/balance"],
-        type="http", auth="public", methods=["POST"], website=True,
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
     )
     def portal_statement_balance(self, statement_id, access_token=None, **post):
         try:

@@ -1,3 +1,4 @@
+from . import customer_reconciliation_batch
 from . import customer_statement_policy
 from . import customer_statement
 from . import customer_statement_line

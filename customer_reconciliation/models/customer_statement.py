@@ -1,4 +1,5 @@
 import base64
+import logging
 import math
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -10,6 +11,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_is_zero
 
 from .customer_statement_dispute import DISPUTE_REASONS
+
+_logger = logging.getLogger(__name__)
 
 # The largest amount a customer may state, in absolute value: anything above
 # is a typing error, not a receivable.
@@ -188,15 +191,26 @@ class CustomerStatement(models.Model):
         copy=False, attachment=True, max_width=1024, max_height=1024, readonly=True
     )
     confirmation_late = fields.Boolean(
-        string="Late Reply", readonly=True, copy=False,
+        string="Late Reply",
+        readonly=True,
+        copy=False,
         help="The customer replied after the reply deadline.",
     )
     customer_balance = fields.Monetary(
         readonly=True, copy=False, help="Balance the customer states in their own books."
     )
     balance_difference = fields.Monetary(
-        readonly=True, copy=False,
+        readonly=True,
+        copy=False,
         help="Closing balance of the statement minus the balance the customer states.",
+    )
+    reminder_count = fields.Integer(readonly=True, copy=False)
+    last_reminder_date = fields.Date(readonly=True, copy=False)
+    escalated = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The customer did not reply after the last reminder: the responsible user "
+        "was given an activity.",
     )
     superseded_by_id = fields.Many2one(
         "customer.statement", string="Replaced By", compute="_compute_superseded_by_id"
@@ -338,9 +352,7 @@ class CustomerStatement(models.Model):
     def action_submit_review(self):
         for statement in self:
             if statement.state != "draft":
-                raise UserError(
-                    self.env._("Only a draft statement can be submitted for review.")
-                )
+                raise UserError(self.env._("Only a draft statement can be submitted for review."))
         self.write({"state": "to_review", "prepared_by_id": self.env.uid})
         return True
 
@@ -351,8 +363,7 @@ class CustomerStatement(models.Model):
         for statement in self:
             if statement.state != "to_review":
                 raise UserError(
-                    self.env._("Statement %(name)s is not waiting for review.",
-                               name=statement.name)
+                    self.env._("Statement %(name)s is not waiting for review.", name=statement.name)
                 )
             if statement.prepared_by_id == self.env.user:
                 raise UserError(
@@ -499,9 +510,7 @@ class CustomerStatement(models.Model):
             raise UserError(
                 self.env._(
                     "This statement is not awaiting your reply (it is %(state)s).",
-                    state=dict(self._fields["state"]._description_selection(self.env))[
-                        self.state
-                    ],
+                    state=dict(self._fields["state"]._description_selection(self.env))[self.state],
                 )
             )
         if not content_hash or content_hash != self.content_hash:
@@ -580,21 +589,24 @@ class CustomerStatement(models.Model):
                     self.env._("“%(value)s” is not an amount.", value=str(value)[:40])
                 ) from None
         if not math.isfinite(amount) or abs(amount) >= MAX_STATED_AMOUNT:
-            raise ValidationError(self.env._("The amount %(value)s is not plausible.",
-                                             value=str(value)[:40]))
+            raise ValidationError(
+                self.env._("The amount %(value)s is not plausible.", value=str(value)[:40])
+            )
         return amount
 
     def _check_comment(self, comment):
         comment = (comment or "").strip()
         if len(comment) > MAX_COMMENT_LENGTH:
             raise ValidationError(
-                self.env._("The comment is too long (at most %(max)s characters).",
-                           max=MAX_COMMENT_LENGTH)
+                self.env._(
+                    "The comment is too long (at most %(max)s characters).", max=MAX_COMMENT_LENGTH
+                )
             )
         return comment
 
-    def _record_dispute(self, line_ids, reason, customer_amount, comment=None, audit=None,
-                        attachments=None):
+    def _record_dispute(
+        self, line_ids, reason, customer_amount, comment=None, audit=None, attachments=None
+    ):
         """The customer disputes lines of the statement (or its balance when no
         line is given) and says what they think the amount is."""
         self.ensure_one()
@@ -608,9 +620,7 @@ class CustomerStatement(models.Model):
         if lines.exists() != lines or any(
             line.statement_id != self or line.hidden for line in lines
         ):
-            raise ValidationError(
-                self.env._("The disputed lines must be lines of this statement.")
-            )
+            raise ValidationError(self.env._("The disputed lines must be lines of this statement."))
         comment = self._check_comment(comment)
         amount = self._parse_amount(customer_amount)
         statement_amount = sum(lines.mapped("open_amount")) if lines else self.closing_balance
@@ -701,7 +711,8 @@ class CustomerStatement(models.Model):
     def _set_disputed(self, dispute):
         self.write({"state": "disputed"})
         self.message_post(
-            body=Markup("%s<br/>%s") % (
+            body=Markup("%s<br/>%s")
+            % (
                 self.env._(
                     "The customer reports a difference: %(reason)s. Their amount: "
                     "%(amount)s, difference %(difference)s.",
@@ -743,14 +754,16 @@ class CustomerStatement(models.Model):
                 raise UserError(self.env._("Only a disputed statement is reissued."))
             if statement.open_dispute_count:
                 raise UserError(
-                    self.env._("Resolve every dispute of %(name)s before reissuing it.",
-                               name=statement.name)
+                    self.env._(
+                        "Resolve every dispute of %(name)s before reissuing it.",
+                        name=statement.name,
+                    )
                 )
-            statement.with_context(customer_statement_engine=True).write(
-                {"state": "superseded"}
-            )
+            statement.with_context(customer_statement_engine=True).write({"state": "superseded"})
             new = self.env["customer.statement.engine"]._generate(
-                statement.partner_id.ids, statement.date_from, statement.date_to,
+                statement.partner_id.ids,
+                statement.date_from,
+                statement.date_to,
                 statement.company_id,
             )
             new.write(
@@ -882,3 +895,113 @@ class CustomerStatement(models.Model):
 
     def _get_portal_return_action(self):
         return self.env.ref("customer_reconciliation.action_customer_statement")
+
+    # ------------------------------------------------------------------
+    # Scheduled reminders and deemed confirmation
+    # ------------------------------------------------------------------
+    def _next_reminder_date(self):
+        """Date of the next reminder (or of the escalation after the last one)."""
+        self.ensure_one()
+        policy = self.policy_id
+        first = policy.reminder_first_days if policy else 3
+        every = policy.reminder_interval_days if policy else 3
+        sent = fields.Datetime.context_timestamp(self, self.sent_date).date()
+        return sent + timedelta(days=first + self.reminder_count * every)
+
+    @api.model
+    def _cron_send_reminders(self, today=None):
+        """Scheduled action: remind, escalate, and deem confirmed at the deadline.
+
+        Positive and balance-request statements awaiting a reply get a reminder
+        ``reminder_first_days`` after sending, then every ``reminder_interval_days``,
+        at most ``reminder_max`` times; at the next date after the last one the
+        responsible user gets an activity. Negative-mode statements without a
+        reply become ``deemed`` on their reply deadline.
+        """
+        today = today or fields.Date.context_today(self)
+        Batch = self.env["customer.reconciliation.batch"]
+        summary = {"reminded": 0, "escalated": 0, "deemed": 0, "failed": 0}
+
+        deemed = self.search(
+            [
+                ("state", "=", "sent"),
+                ("confirmation_mode", "=", "negative"),
+                ("reply_deadline", "<=", today),
+            ]
+        )
+        done, failed = Batch._run_in_chunks(deemed, lambda recs: recs._deem_confirmed())
+        summary["deemed"], summary["failed"] = len(done), len(failed)
+
+        waiting = self.search(
+            [
+                ("state", "=", "sent"),
+                ("confirmation_mode", "!=", "negative"),
+                ("escalated", "=", False),
+                ("sent_date", "!=", False),
+            ]
+        )
+        due = waiting.filtered(lambda s: s._next_reminder_date() <= today)
+        limit = {s.id: s.policy_id.reminder_max if s.policy_id else 2 for s in due}
+        to_remind = due.filtered(lambda s: s.reminder_count < limit[s.id])
+        to_escalate = due - to_remind
+        done, failed = Batch._run_in_chunks(to_remind, lambda recs: recs._send_reminder(today))
+        summary["reminded"], summary["failed"] = len(done), summary["failed"] + len(failed)
+        done, failed = Batch._run_in_chunks(to_escalate, lambda recs: recs._escalate(today))
+        summary["escalated"], summary["failed"] = len(done), summary["failed"] + len(failed)
+        _logger.info("Statement reminders: %s", summary)
+        return summary
+
+    def _send_reminder(self, today):
+        template = self.env.ref(
+            "customer_reconciliation.mail_template_statement_reminder", raise_if_not_found=False
+        )
+        for statement in self:
+            statement.write(
+                {"reminder_count": statement.reminder_count + 1, "last_reminder_date": today}
+            )
+            if template:
+                statement.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+
+    def _escalate(self, today):
+        for statement in self:
+            statement.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=today,
+                summary=self.env._("No reply to statement %(name)s", name=statement.name),
+                note=self.env._(
+                    "%(count)s reminders were sent without a reply; please call the customer.",
+                    count=statement.reminder_count,
+                ),
+                user_id=(statement.user_id or self.env.user).id,
+            )
+            statement.escalated = True
+
+    def _deem_confirmed(self):
+        """Negative confirmation: no reply by the deadline counts as confirmed."""
+        for statement in self:
+            statement.write({"state": "deemed", "confirmed_date": fields.Datetime.now()})
+            statement.message_post(
+                body=self.env._(
+                    "No reply by the deadline of %(date)s: the statement is deemed "
+                    "confirmed (negative confirmation).",
+                    date=statement.reply_deadline,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    @api.model
+    def action_run_reminders(self):
+        """Run now: send the reminders that are due and say what was done."""
+        summary = self._cron_send_reminders()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if summary["failed"] else "success",
+                "message": self.env._(
+                    "%(reminded)s reminders sent, %(escalated)s escalated, %(deemed)s "
+                    "deemed confirmed, %(failed)s failed.",
+                    **summary,
+                ),
+            },
+        }

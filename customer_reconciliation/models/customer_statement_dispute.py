@@ -41,7 +41,8 @@ class CustomerStatementDispute(models.Model):
     )
     customer_amount = fields.Monetary(readonly=True, help="What the customer says instead.")
     difference = fields.Monetary(
-        compute="_compute_difference", store=True,
+        compute="_compute_difference",
+        store=True,
         help="Statement amount minus the customer's amount.",
     )
     comment = fields.Text(readonly=True, help="The customer's words, kept as plain text.")
@@ -60,8 +61,7 @@ class CustomerStatementDispute(models.Model):
         "account.move",
         string="Credit Note",
         check_company=True,
-        domain="[('move_type', '=', 'out_refund'), "
-        "('commercial_partner_id', '=', partner_id)]",
+        domain="[('move_type', '=', 'out_refund'), ('commercial_partner_id', '=', partner_id)]",
     )
     payment_id = fields.Many2one(
         "account.payment",
@@ -92,9 +92,7 @@ class CustomerStatementDispute(models.Model):
         self._check_open()
         for dispute in self:
             if not dispute.resolution_note:
-                raise UserError(
-                    self.env._("Write a resolution note before accepting the dispute.")
-                )
+                raise UserError(self.env._("Write a resolution note before accepting the dispute."))
         self._resolve("accepted")
         return True
 
@@ -103,9 +101,7 @@ class CustomerStatementDispute(models.Model):
         self._check_open()
         for dispute in self:
             if not dispute.resolution_note:
-                raise UserError(
-                    self.env._("Explain to the customer why the dispute is rejected.")
-                )
+                raise UserError(self.env._("Explain to the customer why the dispute is rejected."))
         self._resolve("rejected")
         return True
 

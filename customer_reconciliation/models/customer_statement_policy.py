@@ -1,7 +1,16 @@
+import logging
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools import aging, periods
+
+_logger = logging.getLogger(__name__)
+
+# A cron that was off for a long time catches up at most this many periods.
+MAX_CATCH_UP_PERIODS = 12
 
 WEEKDAYS = [
     ("0", "Monday"),
@@ -82,9 +91,53 @@ class CustomerStatementPolicy(models.Model):
     )
     partner_count = fields.Integer(compute="_compute_partner_count")
 
-    @api.constrains("cutoff_day", "reply_days")
+    # Automation
+    auto_generate = fields.Boolean(
+        string="Generate Automatically",
+        default=True,
+        help="The scheduled action generates the statements of each period once its "
+        "cut-off has passed.",
+    )
+    auto_send = fields.Boolean(
+        string="Send Automatically",
+        help="Statements that need no internal review are e-mailed as soon as they are generated.",
+    )
+    last_period_end = fields.Date(
+        string="Last Period Completed",
+        copy=False,
+        help="Cut-off of the last period whose statements were all generated. The next "
+        "scheduled run starts after it.",
+    )
+    reminder_first_days = fields.Integer(
+        string="First Reminder After (Days)",
+        default=3,
+        help="Days after sending before the first reminder to a customer who has not replied.",
+    )
+    reminder_interval_days = fields.Integer(
+        string="Then Every (Days)", default=3, help="Days between two reminders."
+    )
+    reminder_max = fields.Integer(
+        string="Reminders at Most",
+        default=2,
+        help="After this many reminders the responsible user gets an activity instead.",
+    )
+
+    @api.constrains(
+        "cutoff_day",
+        "reply_days",
+        "reminder_first_days",
+        "reminder_interval_days",
+        "reminder_max",
+    )
     def _check_days(self):
         for policy in self:
+            if (
+                min(policy.reminder_first_days, policy.reminder_interval_days, policy.reminder_max)
+                < 0
+            ):
+                raise ValidationError(self.env._("Reminder settings cannot be negative."))
+            if policy.reminder_max and policy.reminder_interval_days < 1:
+                raise ValidationError(self.env._("Reminders must be at least one day apart."))
             if not 1 <= policy.cutoff_day <= 31:
                 raise ValidationError(self.env._("The cut-off day must be between 1 and 31."))
             if policy.reply_days < 0:
@@ -146,4 +199,126 @@ class CustomerStatementPolicy(models.Model):
             "view_mode": "list,form",
             "domain": [("statement_policy_id", "=", self.id)],
             "context": {"default_statement_policy_id": self.id},
+        }
+
+    # ------------------------------------------------------------------
+    # Scheduled generation
+    # ------------------------------------------------------------------
+    def _periods_due(self, today):
+        """Periods whose cut-off passed since the last completed one, oldest first."""
+        self.ensure_one()
+        if self.frequency == "on_demand":
+            return []
+        frequency, day, weekday = self.frequency, self.cutoff_day, int(self.cutoff_weekday)
+        cutoff = periods.last_cutoff(today, frequency, day, weekday)
+        due = []
+        while len(due) < MAX_CATCH_UP_PERIODS and (
+            not self.last_period_end or cutoff > self.last_period_end
+        ):
+            due.append(periods.period_ending(cutoff, frequency, day, weekday))
+            if not self.last_period_end:
+                break  # a new policy starts with the last closed period only
+            cutoff = periods.previous_cutoff(cutoff, frequency, day, weekday)
+        return list(reversed(due))
+
+    @api.model
+    def _cron_generate_statements(self):
+        """Scheduled action: generate (and send) the statements that are due."""
+        policies = self.sudo().search(
+            [("auto_generate", "=", True), ("frequency", "!=", "on_demand")]
+        )
+        return policies._generate_due_statements()
+
+    def _generate_due_statements(self, today=None):
+        """Generate every due period of the policies; returns a summary dict."""
+        summary = {"policies": 0, "statements": 0, "sent": 0, "failed": 0}
+        Batch = self.env["customer.reconciliation.batch"]
+        for policy in self:
+            policy = policy.with_company(policy.company_id)
+            day = today or fields.Date.context_today(policy)
+            for date_from, date_to in policy._periods_due(day):
+                summary["policies"] += 1
+                pending = policy._partners_without_statement(date_from, date_to)
+                made = policy.env["customer.statement"]
+
+                def process(partners, policy=policy, date_from=date_from, date_to=date_to):
+                    nonlocal made
+                    made |= policy.env["customer.statement.engine"]._generate(
+                        partners.ids,
+                        date_from,
+                        date_to,
+                        policy.company_id,
+                        skip_empty=policy.skip_empty,
+                    )
+
+                def failed(partner, error, date_to=date_to):
+                    partner.message_post(
+                        body=Markup("%s<br/><code>%s</code>")
+                        % (
+                            self.env._(
+                                "The statement for the period ending %(date)s could not "
+                                "be generated; it is retried at the next run.",
+                                date=date_to,
+                            ),
+                            str(error)[:500],
+                        ),
+                        subtype_xmlid="mail.mt_note",
+                    )
+
+                __, failures = Batch._run_in_chunks(pending, process, on_failure=failed)
+                summary["statements"] += len(made)
+                summary["failed"] += len(failures)
+                if policy.auto_send:
+                    summary["sent"] += policy._send_generated(made)
+                if failures:
+                    break  # keep the period open: the next run retries its failures
+                policy.last_period_end = date_to
+                Batch._commit_chunk()
+        _logger.info("Statement generation: %s", summary)
+        return summary
+
+    def _partners_without_statement(self, date_from, date_to):
+        """Customers of the policy without a live statement for the period."""
+        self.ensure_one()
+        partners = self._get_partners()
+        if not partners:
+            return partners
+        done = (
+            self.env["customer.statement"]
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("company_id", "=", self.company_id.id),
+                    ("date_from", "=", date_from),
+                    ("date_to", "=", date_to),
+                    ("state", "!=", "cancelled"),
+                ]
+            )
+            .partner_id
+        )
+        return partners - done
+
+    def _send_generated(self, statements):
+        """E-mail the drafts among ``statements`` that need no review."""
+        to_send = statements.filtered(lambda s: s.state == "draft" and not s.review_required)
+        sent, __ = self.env["customer.reconciliation.batch"]._run_in_chunks(
+            to_send, lambda chunk: chunk._send_by_email()
+        )
+        return len(sent)
+
+    def action_run_generate(self):
+        """Run now: generate the due periods of these policies and say what was done."""
+        summary = self._generate_due_statements()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if summary["failed"] else "success",
+                "sticky": bool(summary["failed"]),
+                "message": self.env._(
+                    "%(statements)s statements generated, %(sent)s sent, "
+                    "%(failed)s customers failed (see their chatter).",
+                    **summary,
+                ),
+            },
         }

@@ -44,7 +44,8 @@ class CustomerStatementReply(models.Model):
     ip_address = fields.Char(string="IP Address", readonly=True)
     user_agent = fields.Char(readonly=True)
     content_hash = fields.Char(
-        string="Hash Shown", readonly=True,
+        string="Hash Shown",
+        readonly=True,
         help="Content hash of the statement the customer was shown.",
     )
     late = fields.Boolean(readonly=True, help="Given after the reply deadline.")

@@ -13,9 +13,7 @@ from .common import StatementCommon
 D_FROM = date(2026, 10, 1)
 D_TO = date(2026, 10, 31)
 # A 1x1 transparent PNG, as the portal signature widget sends it.
-SIGNATURE = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
+SIGNATURE = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 
 
 @tagged("post_install", "-at_install")
@@ -32,9 +30,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         cls.policy.reply_days = 10
 
     def _statement(self, partner=None):
-        return self.Statement.generate_statements(
-            (partner or self.customer).ids, D_FROM, D_TO
-        )
+        return self.Statement.generate_statements((partner or self.customer).ids, D_FROM, D_TO)
 
     def _sent_statement(self, partner=None):
         statement = self._statement(partner)
@@ -76,9 +72,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
     def test_composer_send(self):
         statement = self._statement()
         action = statement.action_send()
-        composer = (
-            self.env["mail.compose.message"].with_context(**action["context"]).create({})
-        )
+        composer = self.env["mail.compose.message"].with_context(**action["context"]).create({})
         self.assertEqual(composer.template_id, statement._get_mail_template())
         with self.mock_mail_gateway():
             composer._action_send_mail()
@@ -92,9 +86,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         action = statement.action_send()
         self._invoice(self.customer, "2026-10-30", 10)
         statement.action_recompute()
-        composer = (
-            self.env["mail.compose.message"].with_context(**action["context"]).create({})
-        )
+        composer = self.env["mail.compose.message"].with_context(**action["context"]).create({})
         with self.assertRaisesRegex(UserError, "changed since"):
             composer._action_send_mail()
 
@@ -114,15 +106,20 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         with self.assertRaisesRegex(UserError, "another reviewer"):
             statement.action_approve()
         user = new_test_user(
-            self.env, login="statement_user", groups="customer_reconciliation.group_statement_user",
-            company_id=self.company.id, company_ids=[self.company.id],
+            self.env,
+            login="statement_user",
+            groups="customer_reconciliation.group_statement_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
         )
         with self.assertRaises(AccessError):
             statement.with_user(user).action_approve()
         reviewer = new_test_user(
-            self.env, login="statement_reviewer",
+            self.env,
+            login="statement_reviewer",
             groups="customer_reconciliation.group_statement_reviewer",
-            company_id=self.company.id, company_ids=[self.company.id],
+            company_id=self.company.id,
+            company_ids=[self.company.id],
         )
         statement.with_user(reviewer).action_approve()
         self.assertEqual(statement.reviewer_id, reviewer)
@@ -148,9 +145,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         self.assertEqual(reply.channel, "token")
         self.assertTrue(reply.signature)
         self.assertEqual(str(reply.reply_date), "2026-11-05 10:00:00")
-        self.assertTrue(
-            self._new_mails.filtered(lambda m: "Thank you" in (m.subject or ""))
-        )
+        self.assertTrue(self._new_mails.filtered(lambda m: "Thank you" in (m.subject or "")))
         # A second confirmation is refused, nothing changes.
         with self.assertRaisesRegex(UserError, "not awaiting your reply"):
             statement._record_confirmation(
@@ -177,9 +172,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         with self.assertRaisesRegex(UserError, "signature is missing"):
             statement._record_confirmation("王会计", audit=self._audit(statement))
         with self.assertRaisesRegex(UserError, "name of the person"):
-            statement._record_confirmation(
-                "  ", signature=SIGNATURE, audit=self._audit(statement)
-            )
+            statement._record_confirmation("  ", signature=SIGNATURE, audit=self._audit(statement))
         self.assertEqual(statement.state, "sent")
         self.assertFalse(statement.reply_ids)
 
@@ -208,7 +201,9 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         line = statement.line_ids.filtered(lambda ln: ln.move_id == self.inv_2)
         with self.mock_mail_gateway():
             dispute = statement._record_dispute(
-                line.ids, "amount_differs", "2,000.00",
+                line.ids,
+                "amount_differs",
+                "2,000.00",
                 comment="<script>alert('x')</script> 单价不对",
                 audit=self._audit(statement, name="王会计"),
             )
@@ -262,9 +257,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
 
     def test_dispute_rejected_then_reissued(self):
         statement = self._sent_statement()
-        dispute = statement._record_dispute(
-            [], "already_paid", 0, audit=self._audit(statement)
-        )
+        dispute = statement._record_dispute([], "already_paid", 0, audit=self._audit(statement))
         self.assertAlmostEqual(dispute.statement_amount, 3500.0)
         dispute.resolution_note = "未收到付款"
         dispute.action_reject()
@@ -290,11 +283,11 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
             (line.ids, "amount_differs", "", "not an amount"),
         ]
         for line_ids, reason, amount, message in cases:
-            with self.subTest(amount=amount, message=message), \
-                    self.assertRaisesRegex(ValidationError, message):
-                statement._record_dispute(
-                    line_ids, reason, amount, audit=self._audit(statement)
-                )
+            with (
+                self.subTest(amount=amount, message=message),
+                self.assertRaisesRegex(ValidationError, message),
+            ):
+                statement._record_dispute(line_ids, reason, amount, audit=self._audit(statement))
         with self.assertRaisesRegex(ValidationError, "too long"):
             statement._record_dispute(
                 line.ids, "other", "1", comment="x" * 6000, audit=self._audit(statement)

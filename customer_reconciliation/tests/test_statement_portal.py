@@ -32,8 +32,13 @@ class TestStatementPortal(StatementCommon, HttpCase):
     @classmethod
     def _portal_user(cls, login, name, customer):
         user = new_test_user(
-            cls.env, login=login, password=login, name=name, groups="base.group_portal",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            login=login,
+            password=login,
+            name=name,
+            groups="base.group_portal",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         user.partner_id.write({"parent_id": customer.id, "email": f"{login}@example.com"})
         return user
@@ -121,8 +126,12 @@ class TestStatementPortal(StatementCommon, HttpCase):
         csrf = self._csrf(f"/my/statements/{self.statement_a.id}")
         response = self.url_open(
             f"/my/statements/{self.statement_b.id}/dispute",
-            data={"csrf_token": csrf, "reason": "other", "customer_amount": "1",
-                  "hash": self.statement_b.content_hash},
+            data={
+                "csrf_token": csrf,
+                "reason": "other",
+                "customer_amount": "1",
+                "hash": self.statement_b.content_hash,
+            },
         )
         self.assertEqual(response.status_code, 404)
         self.assertEqual(self.statement_b.state, "sent")
@@ -211,7 +220,8 @@ class TestStatementPortal(StatementCommon, HttpCase):
     # ------------------------------------------------------------------
     def test_tour_confirm_and_sign(self):
         self.start_tour(
-            f"/my/statements/{self.statement_a.id}", "customer_statement_portal_confirm",
+            f"/my/statements/{self.statement_a.id}",
+            "customer_statement_portal_confirm",
             login="portal_a",
         )
         self.assertEqual(self.statement_a.state, "confirmed")
@@ -223,7 +233,8 @@ class TestStatementPortal(StatementCommon, HttpCase):
 
     def test_tour_dispute_two_lines(self):
         self.start_tour(
-            f"/my/statements/{self.statement_a.id}", "customer_statement_portal_dispute",
+            f"/my/statements/{self.statement_a.id}",
+            "customer_statement_portal_dispute",
             login="portal_a",
         )
         self.assertEqual(self.statement_a.state, "disputed")

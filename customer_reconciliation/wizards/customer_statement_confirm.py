@@ -20,8 +20,8 @@ class CustomerStatementConfirm(models.TransientModel):
             raise UserError(self.env._("Attach the signed reply slip."))
         attachment = self.env["ir.attachment"].create(
             {
-                "name": self.scan_name or self.env._("Signed statement %(name)s",
-                                                     name=self.statement_id.name),
+                "name": self.scan_name
+                or self.env._("Signed statement %(name)s", name=self.statement_id.name),
                 "datas": self.scan,
                 "res_model": "customer.statement",
                 "res_id": self.statement_id.id,

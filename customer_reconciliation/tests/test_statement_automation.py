@@ -1,0 +1,246 @@
+from datetime import date
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from odoo.addons.customer_reconciliation.models.customer_reconciliation_batch import (
+    CustomerReconciliationBatch,
+)
+from odoo.addons.customer_reconciliation.models.customer_statement_engine import (
+    CustomerStatementEngine,
+)
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import StatementCommon
+from .test_statement_confirmation import SIGNATURE
+
+
+@tagged("post_install", "-at_install")
+class TestStatementGenerationCron(StatementCommon):
+    """The scheduled generation: periods, idempotence, failures, resume."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy.write({"cutoff_day": 31, "skip_empty": False})
+        cls.customers = cls.env["res.partner"]
+        for index in range(5):
+            customer = cls._customer(f"月结客户{index}")
+            customer.with_company(cls.company).statement_policy_id = cls.policy
+            cls._invoice(customer, "2026-10-15", 100 * (index + 1))
+            cls.customers |= customer
+
+    def _run(self, day, **context):
+        with freeze_time(day):
+            return self.policy.with_context(**context)._generate_due_statements()
+
+    def _statements(self, date_to=None):
+        domain = [("partner_id", "in", self.customers.ids)]
+        if date_to:
+            domain.append(("date_to", "=", date_to))
+        return self.Statement.search(domain)
+
+    def test_twice_same_day_then_next_month(self):
+        summary = self._run("2026-11-03")
+        self.assertEqual(summary["statements"], 5)
+        statements = self._statements()
+        self.assertEqual(len(statements), 5)
+        self.assertEqual(set(statements.mapped("date_from")), {date(2026, 10, 1)})
+        self.assertEqual(set(statements.mapped("date_to")), {date(2026, 10, 31)})
+        self.assertEqual(self.policy.last_period_end, date(2026, 10, 31))
+        self.assertEqual(
+            sorted(statements.mapped("closing_balance")), [100.0, 200.0, 300.0, 400.0, 500.0]
+        )
+        # Same day again: nothing new.
+        summary = self._run("2026-11-03")
+        self.assertEqual(summary["statements"], 0)
+        self.assertEqual(len(self._statements()), 5)
+        # A month later: the next period.
+        self._run("2026-12-01")
+        november = self._statements(date(2026, 11, 30))
+        self.assertEqual(len(november), 5)
+        self.assertEqual(set(november.mapped("date_from")), {date(2026, 11, 1)})
+        self.assertEqual(
+            sorted(november.mapped("opening_balance")), [100.0, 200.0, 300.0, 400.0, 500.0]
+        )
+        self.assertEqual(len(self._statements()), 10)
+
+    def test_cutoff_25_across_february_and_year_end(self):
+        self.policy.cutoff_day = 25
+        self._run("2027-03-01")
+        self.assertEqual(self.policy.last_period_end, date(2027, 2, 25))
+        self.assertEqual(set(self._statements().mapped("date_from")), {date(2027, 1, 26)})
+        # Year end: from the 25 November cut-off, December's period follows.
+        self.policy.last_period_end = date(2026, 11, 25)
+        self._run("2026-12-28")
+        december = self._statements(date(2026, 12, 25))
+        self.assertEqual(set(december.mapped("date_from")), {date(2026, 11, 26)})
+        self._run("2027-01-26")
+        january = self._statements(date(2027, 1, 25))
+        self.assertEqual(set(january.mapped("date_from")), {date(2026, 12, 26)})
+
+    def test_last_day_cutoff_february_leap_year_and_catch_up(self):
+        self._run("2028-03-01")
+        statements = self._statements()
+        self.assertEqual(set(statements.mapped("date_from")), {date(2028, 2, 1)})
+        self.assertEqual(set(statements.mapped("date_to")), {date(2028, 2, 29)})
+        # Off for two months over the year end: both periods are made, in order.
+        self.policy.last_period_end = date(2026, 10, 31)
+        self._run("2027-01-05")
+        self.assertEqual(len(self._statements(date(2026, 11, 30))), 5)
+        december = self._statements(date(2026, 12, 31))
+        self.assertEqual(set(december.mapped("date_from")), {date(2026, 12, 1)})
+        self.assertEqual(self.policy.last_period_end, date(2026, 12, 31))
+
+    def test_failing_customer_does_not_stop_the_others(self):
+        broken = self.customers[2]
+        original = CustomerStatementEngine._generate
+
+        def generate(engine, partner_ids, *args, **kwargs):
+            if broken.id in partner_ids:
+                raise ValueError("ledger unreadable for this customer")
+            return original(engine, partner_ids, *args, **kwargs)
+
+        with patch.object(CustomerStatementEngine, "_generate", generate):
+            summary = self._run("2026-11-03")
+        self.assertEqual(summary["failed"], 1)
+        self.assertEqual(summary["statements"], 4)
+        self.assertEqual(self._statements().partner_id, self.customers - broken)
+        self.assertFalse(self.policy.last_period_end)  # the period stays open
+        note = broken.message_ids.filtered(lambda m: "retried at the next run" in m.body)
+        self.assertEqual(len(note), 1)
+        self.assertIn("ledger unreadable", note.body)
+        # Next run: the failed customer is generated, nothing is duplicated.
+        summary = self._run("2026-11-04")
+        self.assertEqual(summary["statements"], 1)
+        self.assertEqual(len(self._statements()), 5)
+        self.assertEqual(self.policy.last_period_end, date(2026, 10, 31))
+
+    def test_killed_run_resumes_without_duplicates_or_gaps(self):
+        calls = []
+
+        def commit_then_die(batch):
+            calls.append(1)
+            if len(calls) == 1:
+                # What the first chunk's commit keeps.
+                batch.env.cr.execute("SAVEPOINT customer_reconciliation_test_commit")
+                return
+            raise KeyboardInterrupt("worker killed")
+
+        # Odoo's assertRaises rolls back to a savepoint of its own: catch by hand.
+        killed = False
+        with patch.object(CustomerReconciliationBatch, "_commit_chunk", commit_then_die):
+            try:
+                self._run("2026-11-03", customer_reconciliation_chunk_size=2)
+            except KeyboardInterrupt:
+                killed = True
+        self.assertTrue(killed)
+        # The worker died: only what was committed remains.
+        self.env.cr.execute("ROLLBACK TO SAVEPOINT customer_reconciliation_test_commit")
+        self.env.invalidate_all()
+        self.assertEqual(len(self._statements()), 2)
+        self.assertFalse(self.policy.last_period_end)
+        summary = self._run("2026-11-03", customer_reconciliation_chunk_size=2)
+        self.assertEqual(summary["statements"], 3)
+        statements = self._statements()
+        self.assertEqual(len(statements), 5)
+        self.assertEqual(statements.partner_id, self.customers)
+        self.assertEqual(self.policy.last_period_end, date(2026, 10, 31))
+
+    def test_auto_send_and_run_now(self):
+        self.policy.auto_send = True
+        with freeze_time("2026-11-03"):
+            action = self.policy.action_run_generate()
+        self.assertIn("5 statements generated, 5 sent", action["params"]["message"])
+        self.assertEqual(set(self._statements().mapped("state")), {"sent"})
+
+    def test_cron_record_runs(self):
+        with freeze_time("2026-11-03"):
+            self.env.ref(
+                "customer_reconciliation.ir_cron_generate_statements"
+            ).method_direct_trigger()
+        self.assertEqual(len(self._statements()), 5)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementReminderCron(StatementCommon, MockEmail):
+    """Reminders, escalation and deemed confirmation, day by day."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._customer("催复客户", email="ap@example.com")
+        cls._invoice(cls.customer, "2026-10-15", 800)
+        cls.customer.with_company(cls.company).statement_policy_id = cls.policy
+        cls.policy.write(
+            {
+                "reply_days": 10,
+                "reminder_first_days": 3,
+                "reminder_interval_days": 5,
+                "reminder_max": 2,
+            }
+        )
+
+    def _sent(self):
+        statement = self.Statement.generate_statements(
+            self.customer.ids, date(2026, 10, 1), date(2026, 10, 31)
+        )
+        with freeze_time("2026-11-02 09:00:00"):
+            statement._send_by_email()
+        return statement
+
+    def _run(self, day):
+        with freeze_time(f"{day} 01:00:00"), self.mock_mail_gateway():
+            summary = self.Statement._cron_send_reminders()
+        reminders = self._new_mails.filtered(lambda m: "Reminder" in (m.subject or ""))
+        return summary, len(reminders)
+
+    def test_reminder_schedule_follows_policy(self):
+        statement = self._sent()
+        expected = {
+            "2026-11-04": (0, 0),
+            "2026-11-05": (1, 1),  # 3 days after sending
+            "2026-11-06": (0, 1),
+            "2026-11-09": (0, 1),
+            "2026-11-10": (1, 2),  # 5 days later
+            "2026-11-14": (0, 2),
+        }
+        for day, (mails, count) in expected.items():
+            __, sent = self._run(day)
+            self.assertEqual(sent, mails, day)
+            self.assertEqual(statement.reminder_count, count, day)
+        self.assertFalse(statement.activity_ids)
+        # At the next date after the last reminder: an activity, no third e-mail.
+        summary, sent = self._run("2026-11-15")
+        self.assertEqual((sent, summary["escalated"]), (0, 1))
+        self.assertTrue(statement.escalated)
+        self.assertEqual(statement.activity_ids.user_id, statement.user_id)
+        summary, sent = self._run("2026-11-25")
+        self.assertEqual((sent, summary["escalated"]), (0, 0))
+        self.assertEqual(len(statement.activity_ids), 1)
+
+    def test_replied_statement_is_not_reminded(self):
+        statement = self._sent()
+        statement._record_confirmation(
+            "王会计",
+            signature=SIGNATURE,
+            audit={"channel": "token", "content_hash": statement.content_hash},
+        )
+        __, sent = self._run("2026-11-05")
+        self.assertEqual(sent, 0)
+        self.assertEqual(statement.reminder_count, 0)
+
+    def test_deemed_at_the_deadline_not_a_day_before(self):
+        self.policy.confirmation_mode = "negative"
+        statement = self._sent()
+        self.assertEqual(statement.reply_deadline, date(2026, 11, 12))
+        summary, sent = self._run("2026-11-11")
+        self.assertEqual(statement.state, "sent")
+        self.assertEqual((summary["deemed"], sent), (0, 0))  # no reminders in negative mode
+        summary, __ = self._run("2026-11-12")
+        self.assertEqual(summary["deemed"], 1)
+        self.assertEqual(statement.state, "deemed")
+        self.assertTrue(statement.confirmed_date)
+        self.assertTrue(statement.message_ids.filtered(lambda m: "deemed confirmed" in m.body))
