@@ -1,0 +1,355 @@
+"""Credit scoring: each customer's payment behaviour, from the ledger, in SQL.
+
+One query per company reads every factor of every customer; Python only
+turns the factor values into points, a score and a grade (a few arithmetic
+operations per customer), and one INSERT writes the ratings.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .customer_credit_factor import FACTORS, factor_points
+
+_logger = logging.getLogger(__name__)
+
+FACTOR_CODES = [code for code, __ in FACTORS]
+RATING_COLUMNS = [
+    "partner_id", "company_id", "date", "is_current", "rated", "score", "grade_id",
+    "previous_grade_id", "downgraded", *FACTOR_CODES, "invoice_count",
+    "paid_invoice_count", "open_amount", "overdue_amount", "dso", "statement_count",
+    "confirmation_rate", "suggested_limit", "points",
+]
+
+
+class CustomerCreditEngine(models.AbstractModel):
+    _name = "customer.credit.engine"
+    _description = "Customer Credit Scoring Engine"
+
+    @api.model
+    def _cron_rate_customers(self):
+        """Scheduled action: rate the customers of every company, one company per chunk."""
+        companies = self.env["res.company"].sudo().search([])
+        summary = {"rated": 0, "not_rated": 0, "downgraded": 0, "failed": 0}
+
+        def process(company_chunk):
+            for company in company_chunk:
+                for key, value in self.with_company(company)._rate_company(company).items():
+                    summary[key] += value
+
+        __, failed = self.env["customer.reconciliation.batch"]._run_in_chunks(
+            companies, process, chunk_size=1
+        )
+        summary["failed"] = len(failed)
+        _logger.info("Credit rating: %s", summary)
+        return summary
+
+    # ------------------------------------------------------------------
+    # Factors
+    # ------------------------------------------------------------------
+    @api.model
+    def _factor_values(self, company, today, window_months, partner_ids=None):
+        """Raw factor values of the company's customers, one dict per customer.
+
+        Returns, per commercial partner with a posted receivable item in the
+        company: the number of customer invoices in the window and of those
+        fully paid; the amount-weighted average days paid beyond the due date
+        and the share paid by the due date (the payment date of an invoice is
+        the latest of its reconciliations); the open and overdue receivable
+        today, the oldest overdue item's days, the credit limit used; the
+        months since the first invoice, the average monthly sales of the
+        window and DSO; the statements of the window, how many were disputed
+        and confirmed, and the average days to a reply.
+        """
+        window_start = today - relativedelta(months=window_months)
+        window_days = (today - window_start).days
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move"].flush_model(["move_type", "invoice_date", "state"])
+        self.env["res.partner"].flush_model(["commercial_partner_id", "credit_limit"])
+        self.env["customer.statement"].flush_model()
+        self.env["customer.statement.dispute"].flush_model(["statement_id"])
+        partner_filter = (
+            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids else SQL()
+        )
+        return self.env.execute_query_dict(
+            SQL(
+                """
+                WITH receivable AS (
+                    SELECT p.commercial_partner_id AS partner_id, l.id, l.balance,
+                           l.amount_residual, COALESCE(l.date_maturity, l.date) AS due,
+                           m.move_type, m.invoice_date
+                      FROM account_move_line l
+                      JOIN account_account a ON a.id = l.account_id
+                      JOIN account_move m ON m.id = l.move_id
+                      JOIN res_partner p ON p.id = l.partner_id
+                     WHERE a.account_type = 'asset_receivable'
+                       AND l.parent_state = 'posted'
+                       AND l.company_id = %(company)s
+                       %(partner_filter)s
+                ),
+                invoices AS (
+                    SELECT * FROM receivable WHERE move_type = 'out_invoice'
+                ),
+                paid AS (
+                    SELECT i.partner_id, i.balance, i.due, MAX(pr.max_date) AS paid_on
+                      FROM invoices i
+                      JOIN account_partial_reconcile pr ON pr.debit_move_id = i.id
+                     WHERE i.amount_residual = 0
+                       AND i.invoice_date >= %(window_start)s
+                     GROUP BY i.id, i.partner_id, i.balance, i.due
+                ),
+                paid_stats AS (
+                    SELECT partner_id, COUNT(*) AS paid_count,
+                           SUM(balance * GREATEST(paid_on - due, 0)) / NULLIF(SUM(balance), 0)
+                               AS days_beyond_terms,
+                           100.0 * COUNT(*) FILTER (WHERE paid_on <= due) / COUNT(*)
+                               AS on_time_rate
+                      FROM paid GROUP BY partner_id
+                ),
+                invoice_stats AS (
+                    SELECT partner_id,
+                           COUNT(*) FILTER (WHERE invoice_date >= %(window_start)s)
+                               AS invoice_count,
+                           COALESCE(SUM(balance) FILTER (WHERE invoice_date >= %(window_start)s),
+                                    0) AS window_sales,
+                           MIN(invoice_date) AS first_invoice
+                      FROM invoices GROUP BY partner_id
+                ),
+                open_stats AS (
+                    SELECT partner_id,
+                           SUM(GREATEST(amount_residual, 0)) AS open_amount,
+                           COALESCE(SUM(amount_residual)
+                               FILTER (WHERE amount_residual > 0 AND due < %(today)s), 0)
+                               AS overdue_amount,
+                           COALESCE(MAX(%(today)s - due)
+                               FILTER (WHERE amount_residual > 0 AND due < %(today)s), 0)
+                               AS oldest_overdue_days
+                      FROM receivable GROUP BY partner_id
+                ),
+                statement_stats AS (
+                    SELECT s.partner_id, COUNT(*) AS statement_count,
+                           COUNT(*) FILTER (WHERE EXISTS (
+                               SELECT 1 FROM customer_statement_dispute d
+                                WHERE d.statement_id = s.id)) AS disputed_count,
+                           COUNT(*) FILTER (WHERE s.state IN ('confirmed', 'deemed'))
+                               AS confirmed_count,
+                           AVG(CASE
+                               WHEN s.state = 'confirmed'
+                                   THEN s.confirmed_date::date - s.sent_date::date
+                               WHEN s.state = 'deemed'
+                                   THEN s.reply_deadline - s.sent_date::date
+                               WHEN s.state = 'sent'
+                                   THEN %(today)s - s.sent_date::date
+                               END) AS confirmation_days
+                      FROM customer_statement s
+                     WHERE s.company_id = %(company)s
+                       AND s.sent_date IS NOT NULL
+                       AND s.date_to >= %(window_start)s
+                       AND s.state IN ('sent', 'confirmed', 'disputed', 'deemed', 'superseded')
+                     GROUP BY s.partner_id
+                )
+                SELECT o.partner_id,
+                       COALESCE(i.invoice_count, 0) AS invoice_count,
+                       COALESCE(ps.paid_count, 0) AS paid_invoice_count,
+                       ps.days_beyond_terms, ps.on_time_rate,
+                       o.open_amount, o.overdue_amount, o.oldest_overdue_days,
+                       CASE WHEN o.open_amount > 0
+                            THEN 100.0 * o.overdue_amount / o.open_amount ELSE 0 END
+                           AS overdue_ratio,
+                       CASE WHEN (cp.credit_limit ->> %(company_key)s)::numeric > 0
+                            THEN 100.0 * o.open_amount
+                                 / (cp.credit_limit ->> %(company_key)s)::numeric END
+                           AS limit_utilisation,
+                       CASE WHEN i.first_invoice IS NOT NULL
+                            THEN (%(today)s - i.first_invoice) / 30.4375 END
+                           AS tenure_months,
+                       COALESCE(i.window_sales, 0) / %(window_months)s AS monthly_sales,
+                       CASE WHEN i.window_sales > 0
+                            THEN o.open_amount / i.window_sales * %(window_days)s END AS dso,
+                       COALESCE(ss.statement_count, 0) AS statement_count,
+                       100.0 * ss.disputed_count / NULLIF(ss.statement_count, 0)
+                           AS dispute_rate,
+                       100.0 * ss.confirmed_count / NULLIF(ss.statement_count, 0)
+                           AS confirmation_rate,
+                       ss.confirmation_days
+                  FROM open_stats o
+                  JOIN res_partner cp ON cp.id = o.partner_id
+                  LEFT JOIN invoice_stats i ON i.partner_id = o.partner_id
+                  LEFT JOIN paid_stats ps ON ps.partner_id = o.partner_id
+                  LEFT JOIN statement_stats ss ON ss.partner_id = o.partner_id
+                 ORDER BY o.partner_id
+                """,
+                company=company.id,
+                company_key=str(company.id),
+                partner_filter=partner_filter,
+                window_start=window_start,
+                window_months=window_months,
+                window_days=window_days,
+                today=today,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Scores
+    # ------------------------------------------------------------------
+    @api.model
+    def _score(self, values, factors):
+        """``(score, points)`` of one customer; factors without a value are left out
+        and the weights of the others are scaled up to 100."""
+        points = {}
+        total = weight_sum = 0.0
+        for factor in factors:
+            value = values.get(factor["code"])
+            value = None if value is None else float(value)
+            factor_pts = factor_points(value, factor["best"], factor["worst"])
+            points[factor["code"]] = [
+                None if value is None else round(value, 2), factor_pts, factor["weight"]
+            ]
+            if factor_pts is not None:
+                total += factor_pts * factor["weight"]
+                weight_sum += factor["weight"]
+        score = round(total / weight_sum, 1) if weight_sum else None
+        return score, points
+
+    @api.model
+    def _rate_company(self, company, partner_ids=None, today=None):
+        """Rate the customers of ``company`` (or only ``partner_ids``).
+
+        Writes one current rating per customer, keeps the previous ones as
+        history, notifies salespeople of downgrades and, if the policy says
+        so, applies the grade's credit limit and payment term.
+        """
+        policy = self.env["customer.credit.policy"]._get_policy(company)
+        today = today or fields.Date.context_today(self)
+        factors = [
+            {"code": f.code, "weight": f.weight, "best": f.best, "worst": f.worst}
+            for f in policy.factor_ids.filtered("active")
+        ]
+        grades = policy.grade_ids.sorted("min_score", reverse=True)
+        rows = self._factor_values(company, today, policy.window_months, partner_ids)
+        previous = {
+            rating.partner_id.id: rating
+            for rating in self.env["customer.credit.rating"].search(
+                [("company_id", "=", company.id), ("is_current", "=", True)]
+                + ([("partner_id", "in", list(partner_ids))] if partner_ids else [])
+            )
+        }
+        now = fields.Datetime.now()
+        records = []
+        summary = {"rated": 0, "not_rated": 0, "downgraded": 0}
+        downgraded, changed = [], {}
+        for row in rows:
+            old = previous.get(row["partner_id"])
+            old_grade = old.grade_id if old else grades.browse()
+            rated = row["invoice_count"] >= policy.min_invoices
+            score, points = self._score(row, factors)
+            grade = grades.browse()
+            if rated and score is not None:
+                grade = next((g for g in grades if score >= g.min_score), grades[-1:])
+            is_down = bool(old_grade and grade and grade.min_score < old_grade.min_score)
+            suggested = float(row["monthly_sales"] or 0) * (grade.limit_months or 0.0)
+            summary["rated" if grade else "not_rated"] += 1
+            if is_down:
+                summary["downgraded"] += 1
+                downgraded.append((row["partner_id"], old_grade, grade, score))
+            if grade and grade != old_grade:
+                changed[row["partner_id"]] = (grade, suggested)
+            records.append(
+                {
+                    **{code: row.get(code) for code in FACTOR_CODES},
+                    "partner_id": row["partner_id"],
+                    "company_id": company.id,
+                    "date": now,
+                    "is_current": True,
+                    "rated": bool(grade),
+                    "score": score if grade else None,
+                    "grade_id": grade.id or None,
+                    "previous_grade_id": old_grade.id or None,
+                    "downgraded": is_down,
+                    "invoice_count": row["invoice_count"],
+                    "paid_invoice_count": row["paid_invoice_count"],
+                    "open_amount": row["open_amount"],
+                    "overdue_amount": row["overdue_amount"],
+                    "dso": row["dso"],
+                    "statement_count": row["statement_count"],
+                    "confirmation_rate": row["confirmation_rate"],
+                    "suggested_limit": round(suggested, 2),
+                    "points": points,
+                }
+            )
+        self._write_ratings(company, records, [r["partner_id"] for r in records])
+        policy.sudo().last_run = now
+        self._after_rating(company, policy, downgraded, changed)
+        return summary
+
+    @api.model
+    def _write_ratings(self, company, records, partner_ids):
+        """Retire the current ratings of the partners and insert the new ones."""
+        Rating = self.env["customer.credit.rating"]
+        Rating.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_credit_rating SET is_current = FALSE
+                 WHERE company_id = %s AND is_current AND partner_id = ANY(%s)
+                """,
+                company.id,
+                partner_ids,
+            )
+        )
+        if records:
+            columns = SQL(", ").join(SQL.identifier(column) for column in RATING_COLUMNS)
+            payload = json.dumps(records, default=str)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO customer_credit_rating (%(columns)s, create_uid, write_uid,
+                                                        create_date, write_date)
+                    SELECT %(columns)s, %(uid)s, %(uid)s, %(now)s, %(now)s
+                      FROM json_populate_recordset(NULL::customer_credit_rating, %(rows)s)
+                    """,
+                    columns=columns,
+                    uid=self.env.uid,
+                    now=fields.Datetime.now(),
+                    rows=payload,
+                )
+            )
+        Rating.invalidate_model()
+        self.env["res.partner"].invalidate_model(
+            ["credit_score", "credit_grade_id", "credit_grade", "credit_rating_id"]
+        )
+
+    @api.model
+    def _after_rating(self, company, policy, downgraded, changed):
+        """Activities for downgrades; limits and terms when the policy applies them."""
+        Partner = self.env["res.partner"].with_company(company)
+        for partner_id, old_grade, grade, score in downgraded:
+            partner = Partner.browse(partner_id)
+            user = partner.user_id or partner.statement_user_id or self.env.user
+            partner.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=fields.Date.context_today(self) + timedelta(days=2),
+                summary=self.env._(
+                    "Credit grade down from %(old)s to %(new)s",
+                    old=old_grade.name, new=grade.name,
+                ),
+                note=self.env._("New credit score: %(score)s.", score=score),
+                user_id=user.id,
+            )
+        if not policy.apply_suggestions:
+            return
+        for partner_id, (grade, suggested) in changed.items():
+            partner = Partner.browse(partner_id)
+            if partner.credit_grade_override_id:
+                continue
+            values = {"credit_limit": suggested}
+            if grade.payment_term_id:
+                values["property_payment_term_id"] = grade.payment_term_id.id
+            partner.write(values)

@@ -1,0 +1,117 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# Factors of the score: (code, label, default weight, best value, worst value).
+# A factor's points go linearly from 100 at its best value to 0 at its worst.
+DEFAULT_FACTORS = [
+    ("days_beyond_terms", 25, 0.0, 60.0),
+    ("overdue_ratio", 20, 0.0, 50.0),
+    ("oldest_overdue_days", 15, 0.0, 120.0),
+    ("on_time_rate", 15, 100.0, 50.0),
+    ("dispute_rate", 5, 0.0, 30.0),
+    ("confirmation_days", 5, 0.0, 30.0),
+    ("limit_utilisation", 5, 50.0, 120.0),
+    ("tenure_months", 5, 36.0, 0.0),
+    ("monthly_sales", 5, 100000.0, 0.0),
+]
+# Grades: (name, minimum score, months of sales as limit, sales policy).
+DEFAULT_GRADES = [
+    ("A", 85.0, 3.0, "none"),
+    ("B", 70.0, 2.0, "none"),
+    ("C", 50.0, 1.0, "warn"),
+    ("D", 0.0, 0.0, "block"),
+]
+
+
+class CustomerCreditPolicy(models.Model):
+    """How credit scores are computed in one company (信用评级规则)."""
+
+    _name = "customer.credit.policy"
+    _description = "Credit Rating Policy"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, default="Credit rating")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    window_months = fields.Integer(
+        string="Window (Months)", default=12, required=True,
+        help="How far back the customer's behaviour is looked at.",
+    )
+    min_invoices = fields.Integer(
+        string="Minimum Invoices", default=3, required=True,
+        help="Customers with fewer invoices in the window are not rated.",
+    )
+    apply_suggestions = fields.Boolean(
+        string="Apply Limits and Terms",
+        help="After each rating, set the suggested credit limit and payment term of the "
+        "grade on customers whose grade changed (overrides are kept).",
+    )
+    factor_ids = fields.One2many("customer.credit.factor", "policy_id", string="Factors")
+    grade_ids = fields.One2many("customer.credit.grade", "policy_id", string="Grades")
+    total_weight = fields.Integer(compute="_compute_total_weight")
+    last_run = fields.Datetime(readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("company_uniq", "unique(company_id)", "A company has one credit rating policy."),
+    ]
+
+    @api.depends("factor_ids.weight", "factor_ids.active")
+    def _compute_total_weight(self):
+        for policy in self:
+            policy.total_weight = sum(policy.factor_ids.filtered("active").mapped("weight"))
+
+    @api.constrains("factor_ids", "window_months", "min_invoices")
+    def _check_policy(self):
+        for policy in self:
+            if policy.total_weight != 100:
+                raise ValidationError(
+                    self.env._(
+                        "The weights of the credit factors must add up to 100 (now %(total)s).",
+                        total=policy.total_weight,
+                    )
+                )
+            if policy.window_months < 1 or policy.min_invoices < 0:
+                raise ValidationError(
+                    self.env._("The window is at least one month; the minimum invoices "
+                               "cannot be negative.")
+                )
+
+    @api.model
+    def _get_policy(self, company):
+        """The company's policy, created with the default factors and grades."""
+        policy = self.sudo().search([("company_id", "=", company.id)], limit=1)
+        if not policy:
+            policy = self.sudo().create(
+                {
+                    "company_id": company.id,
+                    "factor_ids": [
+                        (0, 0, {"code": code, "weight": weight, "best": best, "worst": worst})
+                        for code, weight, best, worst in DEFAULT_FACTORS
+                    ],
+                    "grade_ids": [
+                        (0, 0, {"name": name, "min_score": score, "limit_months": months,
+                                "sale_policy": sale_policy, "sequence": index})
+                        for index, (name, score, months, sale_policy) in enumerate(
+                            DEFAULT_GRADES
+                        )
+                    ],
+                }
+            )
+        return policy.with_env(self.env)
+
+    def action_recompute(self):
+        self.ensure_one()
+        summary = self.env["customer.credit.engine"]._rate_company(self.company_id)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "%(rated)s customers rated, %(not_rated)s not rated, %(downgraded)s "
+                    "downgraded.",
+                    **summary,
+                ),
+            },
+        }

@@ -1,0 +1,291 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .common import StatementCommon
+from .test_statement_confirmation import SIGNATURE
+
+TODAY = "2026-11-20"
+FIRST = date(2026, 5, 1)
+# Months since 1 May 2026 on 20 November 2026, as the engine counts them.
+TENURE = (date(2026, 11, 20) - FIRST).days / 30.4375
+
+
+def points(value, best, worst):
+    return max(0.0, min(1.0, (value - worst) / (best - worst))) * 100
+
+
+@tagged("post_install", "-at_install")
+class TestCreditRating(StatementCommon):
+    """Scores computed by hand for customers of known behaviour."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.on_time = cls._customer("准时付款客户")
+        cls.late = cls._customer("总是晚30天客户")
+        cls.big_overdue = cls._customer("大额逾期客户")
+        cls.disputer = cls._customer("常有异议客户", email="d@example.com")
+        cls.newcomer = cls._customer("新客户")
+        for index in range(4):
+            day = date(2026, 5 + index, 1)
+            due = day + timedelta(days=30)
+            for customer, paid_on in (
+                (cls.on_time, due),
+                (cls.late, due + timedelta(days=30)),
+                (cls.disputer, due),
+            ):
+                invoice = cls._invoice(customer, day, 1000, due=due)
+                cls._pay(invoice, 1000, paid_on)
+            if index < 3:
+                invoice = cls._invoice(cls.big_overdue, day, 1000, due=due)
+                cls._pay(invoice, 1000, due)
+        # One big invoice, 95 days overdue on 20 November.
+        cls._invoice(cls.big_overdue, date(2026, 7, 18), 50000, due=date(2026, 8, 17))
+        cls._invoice(cls.newcomer, date(2026, 11, 2), 500, due=date(2026, 12, 2))
+        # The disputer disputes a small line of each of two statements.
+        for date_from, date_to in ((date(2026, 8, 1), date(2026, 8, 31)),
+                                   (date(2026, 9, 1), date(2026, 9, 30))):
+            cls._invoice(cls.disputer, date_to, 10, due=date_to + timedelta(days=30))
+            statement = cls.Statement.generate_statements(cls.disputer.ids, date_from, date_to)
+            statement._send_by_email()
+            line = statement.line_ids.filtered(lambda ln: ln.debit == 10)
+            statement._record_dispute(
+                line.ids, "amount_differs", 8,
+                audit={"channel": "token", "content_hash": statement.content_hash},
+            )
+        cls.engine = cls.env["customer.credit.engine"]
+
+    def _rate(self, **kwargs):
+        with freeze_time(TODAY):
+            return self.engine._rate_company(self.company, **kwargs)
+
+    def _rating(self, partner):
+        return self.env["customer.credit.rating"].search(
+            [("partner_id", "=", partner.id), ("is_current", "=", True),
+             ("company_id", "=", self.company.id)]
+        )
+
+    def _expected(self, values):
+        """Score from factor values by the documented scales and default weights."""
+        scale = {
+            "days_beyond_terms": (25, 0, 60), "overdue_ratio": (20, 0, 50),
+            "oldest_overdue_days": (15, 0, 120), "on_time_rate": (15, 100, 50),
+            "dispute_rate": (5, 0, 30), "confirmation_days": (5, 0, 30),
+            "limit_utilisation": (5, 50, 120), "tenure_months": (5, 36, 0),
+            "monthly_sales": (5, 100000, 0),
+        }
+        total = weights = 0
+        for code, value in values.items():
+            weight, best, worst = scale[code]
+            total += weight * points(value, best, worst)
+            weights += weight
+        return round(total / weights, 1)
+
+    def test_always_on_time(self):
+        self._rate()
+        rating = self._rating(self.on_time)
+        expected = self._expected(
+            {"days_beyond_terms": 0, "overdue_ratio": 0, "oldest_overdue_days": 0,
+             "on_time_rate": 100, "tenure_months": TENURE, "monthly_sales": 4000 / 12}
+        )
+        self.assertAlmostEqual(rating.score, expected)
+        self.assertAlmostEqual(rating.score, 89.3)
+        self.assertEqual(rating.grade_id.name, "A")
+        self.assertEqual(self.on_time.credit_grade, "A")
+        self.assertAlmostEqual(self.on_time.credit_score, 89.3)
+        self.assertEqual(rating.invoice_count, 4)
+        self.assertEqual(rating.paid_invoice_count, 4)
+        self.assertAlmostEqual(rating.on_time_rate, 100.0)
+        self.assertAlmostEqual(rating.days_beyond_terms, 0.0)
+        # The history keeps each factor's value, points and weight.
+        self.assertEqual(rating.points["on_time_rate"], [100.0, 100.0, 15])
+        self.assertEqual(rating.points["dispute_rate"], [None, None, 5])
+        self.assertIn("Paid on time", self.on_time.credit_explanation)
+
+    def test_always_thirty_days_late(self):
+        self._rate()
+        rating = self._rating(self.late)
+        self.assertAlmostEqual(rating.days_beyond_terms, 30.0)
+        self.assertAlmostEqual(rating.on_time_rate, 0.0)
+        expected = self._expected(
+            {"days_beyond_terms": 30, "overdue_ratio": 0, "oldest_overdue_days": 0,
+             "on_time_rate": 0, "tenure_months": TENURE, "monthly_sales": 4000 / 12}
+        )
+        self.assertAlmostEqual(rating.score, expected)
+        self.assertAlmostEqual(rating.score, 57.0)
+        self.assertEqual(rating.grade_id.name, "C")
+
+    def test_one_big_invoice_95_days_overdue(self):
+        self._rate()
+        rating = self._rating(self.big_overdue)
+        self.assertAlmostEqual(rating.oldest_overdue_days, 95)
+        self.assertAlmostEqual(rating.overdue_ratio, 100.0)
+        self.assertAlmostEqual(rating.open_amount, 50000.0)
+        self.assertAlmostEqual(rating.overdue_amount, 50000.0)
+        expected = self._expected(
+            {"days_beyond_terms": 0, "overdue_ratio": 100, "oldest_overdue_days": 95,
+             "on_time_rate": 100, "tenure_months": TENURE, "monthly_sales": 53000 / 12}
+        )
+        self.assertAlmostEqual(rating.score, expected)
+        self.assertEqual(rating.grade_id.name, "C")
+        # DSO by hand: open receivable / sales of the window × days of the window.
+        window_days = (date(2026, 11, 20) - date(2025, 11, 20)).days
+        self.assertAlmostEqual(rating.dso, 50000 / 53000 * window_days, places=1)
+
+    def test_only_small_invoices_disputed(self):
+        self._rate()
+        rating = self._rating(self.disputer)
+        self.assertEqual(rating.statement_count, 2)
+        self.assertAlmostEqual(rating.dispute_rate, 100.0)
+        self.assertAlmostEqual(rating.confirmation_rate, 0.0)
+        # Both statements are disputed: no reply time to count.
+        self.assertFalse(rating.points["confirmation_days"][0])
+        open_amount = 20.0
+        overdue = 10.0  # the August one is due 30 September
+        expected = self._expected(
+            {"days_beyond_terms": 0, "overdue_ratio": 100 * overdue / open_amount,
+             "oldest_overdue_days": 51, "on_time_rate": 100, "dispute_rate": 100,
+             "tenure_months": TENURE, "monthly_sales": 4020 / 12}
+        )
+        self.assertAlmostEqual(rating.score, expected)
+
+    def test_newcomer_is_not_rated(self):
+        self._rate()
+        rating = self._rating(self.newcomer)
+        self.assertFalse(rating.rated)
+        self.assertFalse(rating.grade_id)
+        self.assertTrue(self.newcomer.credit_not_rated)
+        self.assertFalse(self.newcomer.credit_grade)
+        self.assertEqual(self.newcomer.credit_score, 0.0)
+
+    def test_thresholds_and_weights_edited(self):
+        self._rate()
+        self.assertEqual(self._rating(self.late).grade_id.name, "C")
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        policy.grade_ids.filtered(lambda g: g.name == "B").min_score = 55
+        self._rate()
+        late = self._rating(self.late)
+        self.assertEqual(late.grade_id.name, "B")
+        self.assertEqual(late.previous_grade_id.name, "C")
+        # Weights must add up to 100.
+        factor = policy.factor_ids.filtered(lambda f: f.code == "on_time_rate")
+        with self.assertRaisesRegex(ValidationError, "add up to 100"):
+            policy.write({"factor_ids": [(1, factor.id, {"weight": 30})]})
+        # Move 15 points from on-time to days beyond terms: the late payer loses more.
+        days = policy.factor_ids.filtered(lambda f: f.code == "days_beyond_terms")
+        policy.write({"factor_ids": [(1, factor.id, {"weight": 0}),
+                                     (1, days.id, {"weight": 40})]})
+        self._rate()
+        expected = round(
+            (40 * 50 + 20 * 100 + 15 * 100 + 0 * 0 + 5 * points(TENURE, 36, 0)
+             + 5 * points(4000 / 12, 100000, 0)) / 85, 1
+        )
+        self.assertAlmostEqual(self._rating(self.late).score, expected)
+
+    def test_history_and_downgrade_activity(self):
+        self._rate()
+        first = self._rating(self.big_overdue)
+        self.big_overdue.user_id = self.env.user
+        # A second big invoice makes things worse.
+        self._invoice(self.big_overdue, date(2026, 6, 1), 80000, due=date(2026, 7, 1))
+        self._rate()
+        second = self._rating(self.big_overdue)
+        self.assertNotEqual(first, second)
+        self.assertFalse(first.is_current)
+        self.assertEqual(
+            self.env["customer.credit.rating"].search_count(
+                [("partner_id", "=", self.big_overdue.id)]
+            ),
+            2,
+        )
+        self.assertLess(second.score, first.score)
+        self.assertEqual(second.grade_id.name, "D")
+        self.assertTrue(second.downgraded)
+        activity = self.big_overdue.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("from C to D", activity.summary)
+        self.assertEqual(activity.user_id, self.env.user)
+
+    def test_manual_override_needs_reason(self):
+        self._rate()
+        grade_a = self._rating(self.on_time).grade_id
+        with self.assertRaisesRegex(ValidationError, "reason"):
+            self.late.write({"credit_grade_override_id": grade_a.id})
+        self.late.write(
+            {"credit_grade_override_id": grade_a.id, "credit_override_reason": "老客户，有担保"}
+        )
+        self.assertEqual(self.late.credit_grade, "A")
+        self.assertIn("老客户", self.late.credit_explanation)
+
+    def test_suggested_limit_applied(self):
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        term = self.env.ref("account.account_payment_term_30days")
+        policy.grade_ids.filtered(lambda g: g.name == "A").payment_term_id = term
+        policy.apply_suggestions = True
+        self._rate()
+        partner = self.on_time.with_company(self.company)
+        self.assertAlmostEqual(partner.credit_limit, 3 * 4000 / 12, places=2)
+        self.assertEqual(partner.property_payment_term_id, term)
+
+    def test_company_weights_do_not_leak(self):
+        other = self.setup_other_company(name="深圳子公司")["company"]
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        factor = policy.factor_ids.filtered(lambda f: f.code == "on_time_rate")
+        days = policy.factor_ids.filtered(lambda f: f.code == "days_beyond_terms")
+        policy.write({"factor_ids": [(1, factor.id, {"weight": 0}),
+                                     (1, days.id, {"weight": 40})]})
+        customer = self._customer("两地客户")
+        for index in range(3):
+            day = date(2026, 6 + index, 1)
+            invoice = self._invoice(customer, day, 1000, due=day, company=other)
+            self._pay(invoice.with_company(other), 1000, day + timedelta(days=30))
+        self.assertEqual(
+            self.env["customer.credit.policy"]._get_policy(other).factor_ids.filtered(
+                lambda f: f.code == "on_time_rate").weight,
+            15,
+        )
+        with freeze_time(TODAY):
+            self.engine.with_company(other)._rate_company(other)
+        rating = self.env["customer.credit.rating"].search(
+            [("partner_id", "=", customer.id), ("company_id", "=", other.id)]
+        )
+        tenure = (date(2026, 11, 20) - date(2026, 6, 1)).days / 30.4375
+        expected = round(
+            (25 * 50 + 20 * 100 + 15 * 100 + 15 * 0 + 5 * points(tenure, 36, 0)
+             + 5 * points(3000 / 12, 100000, 0)) / 85, 1
+        )
+        self.assertAlmostEqual(rating.score, expected)
+        self.assertFalse(self._rating(customer))  # nothing in the first company
+
+    def test_cron_rates_every_company(self):
+        with freeze_time(TODAY):
+            self.env.ref("customer_reconciliation.ir_cron_credit_rating").method_direct_trigger()
+        self.assertEqual(self._rating(self.on_time).grade_id.name, "A")
+
+    def test_confirmation_factors(self):
+        customer = self._customer("确认快客户", email="c@example.com")
+        for month in (8, 9):
+            day = date(2026, month, 5)
+            invoice = self._invoice(customer, day, 100, due=day)
+            self._pay(invoice, 100, day)
+        self._invoice(customer, date(2026, 10, 5), 100, due=date(2026, 12, 5))
+        statement = self.Statement.generate_statements(
+            customer.ids, date(2026, 10, 1), date(2026, 10, 31)
+        )
+        with freeze_time("2026-11-02"):
+            statement._send_by_email()
+        with freeze_time("2026-11-06"):
+            statement._record_confirmation(
+                "会计", signature=SIGNATURE,
+                audit={"channel": "token", "content_hash": statement.content_hash},
+            )
+        self._rate()
+        rating = self._rating(customer)
+        self.assertEqual(rating.statement_count, 1)
+        self.assertAlmostEqual(rating.confirmation_rate, 100.0)
+        self.assertAlmostEqual(rating.confirmation_days, 4.0)
+        self.assertAlmostEqual(rating.dispute_rate, 0.0)
