@@ -1,5 +1,26 @@
 from odoo import api, models
 
+# Statement line fields the PDF prints; fetched in one query for all statements.
+REPORT_LINE_FIELDS = [
+    "statement_id",
+    "sequence",
+    "in_period",
+    "date",
+    "move_name",
+    "document_type",
+    "ref",
+    "date_maturity",
+    "debit",
+    "credit",
+    "running_balance",
+    "open_amount",
+    "days_overdue",
+    "currency_id",
+    "amount_currency",
+    "open_amount_currency",
+    "running_balance_currency",
+]
+
 
 class ReportCustomerStatement(models.AbstractModel):
     _name = "report.customer_reconciliation.report_customer_statement"
@@ -12,4 +33,53 @@ class ReportCustomerStatement(models.AbstractModel):
             "doc_ids": docs.ids,
             "doc_model": "customer.statement",
             "docs": docs,
+            **self._statement_sections(docs),
+        }
+
+    @api.model
+    def _statement_sections(self, statements):
+        """The listed lines of ``statements``, split the way the PDF prints them.
+
+        Returns a dict of three mappings:
+
+        * ``brought_forward``: ``{statement id: lines}`` of the older items
+          still open at the cut-off;
+        * ``period_lines``: ``{statement id: lines}`` of the period movements;
+        * ``currency_lines``: ``{(statement id, currency id): lines}`` of the
+          items of each foreign-currency section.
+
+        Lines hidden from the customer are left out; each recordset keeps the
+        statement's line order.
+        """
+        Line = self.env["customer.statement.line"]
+        brought_forward = {statement.id: Line for statement in statements}
+        period_lines = dict(brought_forward)
+        currency_lines = {
+            (statement.id, section.currency_id.id): Line
+            for statement in statements
+            for section in statement.currency_section_ids
+        }
+        lines = Line.search_fetch(
+            [("statement_id", "in", statements.ids), ("hidden", "=", False)],
+            REPORT_LINE_FIELDS,
+            order="statement_id, sequence, id",
+        )
+        groups = {"forward": {}, "period": {}, "currency": {}}
+        for line in lines:
+            statement_id = line.statement_id.id
+            key = "period" if line.in_period else "forward"
+            groups[key].setdefault(statement_id, []).append(line.id)
+            currency_key = (statement_id, line.currency_id.id)
+            if currency_key in currency_lines:
+                groups["currency"].setdefault(currency_key, []).append(line.id)
+        for statement_id, ids in groups["forward"].items():
+            brought_forward[statement_id] = lines.browse(ids)
+        for statement_id, ids in groups["period"].items():
+            period_lines[statement_id] = lines.browse(ids)
+        for currency_key, ids in groups["currency"].items():
+            currency_lines[currency_key] = lines.browse(ids)
+        return {
+            "brought_forward": brought_forward,
+            "period_lines": period_lines,
+            "currency_lines": currency_lines,
         }

@@ -1,19 +1,471 @@
 import io
+from datetime import date
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools.misc import xlsxwriter
+
+# Characters Excel refuses in a sheet name, and its length limit.
+SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "-"))
+SHEET_NAME_MAX = 31
+# Day 0 of Excel's date serial numbers (1900 date system).
+EXCEL_EPOCH = date(1899, 12, 30)
+# From this many lines on, rows are streamed to temporary files instead of
+# being kept in memory until the workbook is closed.
+CONSTANT_MEMORY_LINES = 20000
+
+# Columns of the lines tables written as amounts (right-aligned headers).
+AMOUNT_KEYS = {
+    "debit",
+    "credit",
+    "running_balance",
+    "open_amount",
+    "amount_currency",
+    "running_balance_currency",
+    "open_amount_currency",
+}
+
+# Statement line fields the export reads, in one query per statement.
+XLSX_LINE_FIELDS = [
+    "in_period",
+    "date",
+    "move_name",
+    "document_type",
+    "ref",
+    "date_maturity",
+    "debit",
+    "credit",
+    "running_balance",
+    "open_amount",
+    "amount_currency",
+    "open_amount_currency",
+    "running_balance_currency",
+    "days_overdue",
+]
 
 
 class CustomerStatementXlsx(models.AbstractModel):
+    """The statements as an Excel workbook: one sheet per statement.
+
+    With several statements a summary sheet comes first. Every sheet is
+    written top to bottom, so a large export can stream its rows.
+    """
+
     _name = "customer.statement.xlsx"
     _description = "Customer Statement XLSX Export"
 
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
     @api.model
     def _build_workbook(self, statements):
+        """Return the XLSX file of ``statements`` as bytes."""
         output = io.BytesIO()
-        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+        big = sum(statements.mapped("line_count")) >= CONSTANT_MEMORY_LINES
+        workbook = xlsxwriter.Workbook(
+            output, {"constant_memory": True} if big else {"in_memory": True}
+        )
+        workbook.set_properties(
+            {
+                "title": self._filename(statements).rsplit(".", 1)[0],
+                "company": ", ".join(statements.company_id.mapped("name")),
+            }
+        )
+        styles = _Styles(workbook)
+        reserved = set()
+        if len(statements) > 1:
+            summary_name = self._unique_sheet_name(self.env._("Summary"), reserved)
+            self._write_summary(workbook.add_worksheet(summary_name), statements, styles)
         for statement in statements:
-            sheet = workbook.add_worksheet(statement.name)
-            sheet.write(0, 0, statement.partner_id.name)
+            sheet = workbook.add_worksheet(self._unique_sheet_name(statement.name, reserved))
+            lines, currency_lines = self._read_lines(statement)
+            self._write_statement(sheet, statement, lines, currency_lines, styles)
         workbook.close()
         return output.getvalue()
+
+    @api.model
+    def _filename(self, statements):
+        """``对账单 DZ-2026-11-0001.xlsx`` for one, ``Statements 2026-11-30.xlsx`` for several."""
+        if len(statements) == 1:
+            return self.env._("对账单 %(number)s.xlsx", number=self._safe_name(statements.name))
+        cutoff = max(statements.mapped("date_to"), default=fields.Date.context_today(self))
+        return self.env._("Statements %(date)s.xlsx", date=fields.Date.to_string(cutoff))
+
+    # ------------------------------------------------------------------
+    # Layout
+    # ------------------------------------------------------------------
+    @api.model
+    def _line_columns(self):
+        """Columns of the lines table: ``(key, label, width)``."""
+        _ = self.env._
+        return [
+            ("date", _("Date"), 16),
+            ("move_name", _("Number"), 20),
+            ("document_type", _("Type"), 16),
+            ("ref", _("Reference"), 26),
+            ("date_maturity", _("Due Date"), 11),
+            ("debit", _("Debit"), 16),
+            ("credit", _("Credit"), 16),
+            ("running_balance", _("Balance"), 16),
+            ("open_amount", _("Open Amount"), 16),
+        ]
+
+    @api.model
+    def _currency_line_columns(self):
+        """Columns of the lines table of a currency section."""
+        _ = self.env._
+        return [
+            ("date", _("Date")),
+            ("move_name", _("Number")),
+            ("document_type", _("Type")),
+            ("ref", _("Reference")),
+            ("date_maturity", _("Due Date")),
+            ("amount_currency", _("Amount")),
+            ("running_balance_currency", _("Balance")),
+            ("open_amount_currency", _("Open Amount")),
+        ]
+
+    @api.model
+    def _summary_columns(self):
+        """Columns of the summary sheet: ``(key, label, width)``."""
+        _ = self.env._
+        return [
+            ("name", _("Number"), 20),
+            ("partner", _("Customer"), 32),
+            ("date_from", _("From"), 11),
+            ("date_to", _("Cut-off"), 11),
+            ("currency", _("Currency"), 9),
+            ("opening_balance", _("Opening Balance"), 16),
+            ("total_debit", _("Period Debit"), 16),
+            ("total_credit", _("Period Credit"), 16),
+            ("closing_balance", _("Closing Balance"), 16),
+            ("overdue_amount", _("Overdue"), 16),
+            ("state", _("Status"), 16),
+        ]
+
+    # ------------------------------------------------------------------
+    # Data
+    # ------------------------------------------------------------------
+    @api.model
+    def _read_lines(self, statement):
+        """The listed lines of ``statement`` as plain rows, in statement order.
+
+        Returns ``(rows, rows by currency id)``, the second for the statement's
+        foreign-currency sections. One query reads the lines and one per
+        section finds its lines; the rows are plain dicts, so writing them
+        costs no further ORM access.
+        """
+        Line = self.env["customer.statement.line"]
+        domain = [("statement_id", "=", statement.id), ("hidden", "=", False)]
+        records = Line.search_fetch(domain, XLSX_LINE_FIELDS, order="sequence, id")
+        types = dict(Line._fields["document_type"]._description_selection(self.env))
+        names = ["id", *XLSX_LINE_FIELDS]
+        columns = [records.mapped(name) for name in names]
+        rows = []
+        for values in zip(*columns, strict=True):
+            row = dict(zip(names, values, strict=True))
+            row["document_type"] = types.get(row["document_type"], "")
+            rows.append(row)
+        by_currency = {}
+        for section in statement.currency_section_ids:
+            ids = set(Line.search(domain + [("currency_id", "=", section.currency_id.id)]).ids)
+            by_currency[section.currency_id.id] = [row for row in rows if row["id"] in ids]
+        return rows, by_currency
+
+    # ------------------------------------------------------------------
+    # Sheets
+    # ------------------------------------------------------------------
+    def _write_summary(self, sheet, statements, styles):
+        columns = self._summary_columns()
+        states = dict(
+            self.env["customer.statement"]._fields["state"]._description_selection(self.env)
+        )
+        for col, (_key, label, width) in enumerate(columns):
+            sheet.set_column(col, col, width)
+            sheet.write_string(0, col, label, styles.header)
+        sheet.freeze_panes(1, 0)
+        for row, statement in enumerate(statements, start=1):
+            money = styles.money(statement.currency_id.decimal_places)
+            values = {
+                "name": statement.name,
+                "partner": statement.partner_id.display_name,
+                "date_from": statement.date_from,
+                "date_to": statement.date_to,
+                "currency": statement.currency_id.name,
+                "opening_balance": statement.opening_balance,
+                "total_debit": statement.total_debit,
+                "total_credit": statement.total_credit,
+                "closing_balance": statement.closing_balance,
+                "overdue_amount": statement.overdue_amount,
+                "state": states.get(statement.state, statement.state),
+            }
+            for col, (key, _label, _width) in enumerate(columns):
+                value = values[key]
+                if key in ("date_from", "date_to"):
+                    self._write_date(sheet, row, col, value, styles.date)
+                elif isinstance(value, float):
+                    sheet.write_number(row, col, value, money)
+                else:
+                    sheet.write_string(row, col, value or "")
+        sheet.autofilter(0, 0, len(statements), len(columns) - 1)
+
+    def _write_statement(self, sheet, statement, lines, currency_lines, styles):
+        """One statement, top to bottom; returns the next free row."""
+        _ = self.env._
+        columns = self._line_columns()
+        currency = statement.currency_id
+        money = styles.money(currency.decimal_places)
+        money_bold = styles.money(currency.decimal_places, bold=True)
+        for col, (_key, _label, width) in enumerate(columns):
+            sheet.set_column(col, col, width)
+
+        # Header block
+        sheet.write_string(0, 0, _("Customer Statement"), styles.title)
+        sheet.write_string(0, 3, statement.name, styles.title)
+        states = dict(statement._fields["state"]._description_selection(self.env))
+        modes = dict(statement._fields["confirmation_mode"]._description_selection(self.env))
+        header = [
+            (_("Company"), statement.company_id.name),
+            (_("Customer"), statement.partner_id.display_name),
+            (_("Period"), (statement.date_from, statement.date_to)),
+            (_("Number"), statement.name),
+            (_("Status"), states.get(statement.state, statement.state)),
+            (_("Confirmation"), modes.get(statement.confirmation_mode, "")),
+        ]
+        if statement.reply_deadline:
+            header.append((_("Reply By"), (statement.reply_deadline,)))
+        header += [
+            (_("Currency"), currency.name),
+            (_("Hash (SHA-256)"), statement.content_hash or ""),
+        ]
+        row = 2
+        for label, value in header:
+            sheet.write_string(row, 0, label, styles.label)
+            if isinstance(value, tuple):
+                for offset, day in enumerate(value):
+                    self._write_date(sheet, row, 1 + offset, day, styles.date_left)
+            else:
+                sheet.write_string(row, 1, value or "")
+            row += 1
+
+        # Summary figures
+        row += 1
+        figures = [
+            (_("Opening Balance"), statement.opening_balance),
+            (_("Period Debit"), statement.total_debit),
+            (_("Period Credit"), statement.total_credit),
+            (_("Closing Balance"), statement.closing_balance),
+            (_("Overdue"), statement.overdue_amount),
+        ]
+        for col, (label, _value) in enumerate(figures):
+            sheet.write_string(row, col, label, styles.header_right)
+        row += 1
+        for col, (_label, value) in enumerate(figures):
+            sheet.write_number(row, col, value, money_bold if col == 3 else money)
+        row += 1
+        if currency.name == "CNY" and statement.amount_in_words:
+            sheet.write_string(row, 0, _("In Words (RMB)"), styles.label)
+            sheet.write_string(row, 1, statement.amount_in_words)
+            row += 1
+
+        # Lines
+        row += 1
+        header_row = row
+        column_of = {key: col for col, (key, _label, _width) in enumerate(columns)}
+        for col, (key, label, _width) in enumerate(columns):
+            style = styles.header_right if key in AMOUNT_KEYS else styles.header
+            sheet.write_string(row, col, label, style)
+        sheet.freeze_panes(header_row + 1, 0)
+        row += 1
+        forward = [line for line in lines if not line["in_period"]]
+        period = [line for line in lines if line["in_period"]]
+        if forward:
+            sheet.write_string(row, 0, _("Open items brought forward"), styles.section)
+            row += 1
+            row = self._write_lines(sheet, row, columns, forward, styles, money)
+        sheet.write_string(row, 0, _("Period movements"), styles.section)
+        row += 1
+        sheet.write_string(row, 0, _("Opening Balance"), styles.label)
+        self._write_date(sheet, row, 1, statement.date_from, styles.date_left)
+        sheet.write_number(row, column_of["running_balance"], statement.opening_balance, money)
+        row += 1
+        row = self._write_lines(sheet, row, columns, period, styles, money)
+        sheet.write_string(row, 0, _("Period total / closing balance"), styles.label)
+        sheet.write_number(row, column_of["debit"], statement.total_debit, money_bold)
+        sheet.write_number(row, column_of["credit"], statement.total_credit, money_bold)
+        sheet.write_number(row, column_of["running_balance"], statement.closing_balance, money_bold)
+        row += 1
+        if not currency.is_zero(statement.hidden_exchange_amount):
+            sheet.write_string(
+                row,
+                0,
+                _(
+                    "Exchange differences of %(amount)s are included in the balances "
+                    "but not listed.",
+                    amount=currency.format(statement.hidden_exchange_amount),
+                ),
+                styles.note,
+            )
+            row += 1
+
+        # Aging
+        if statement.aging_ids:
+            row += 1
+            sheet.write_string(row, 0, _("Aging"), styles.section)
+            self._write_date(sheet, row, 1, statement.date_to, styles.date_left)
+            row += 1
+            for col, bucket in enumerate(statement.aging_ids):
+                sheet.write_string(row, col, bucket.name, styles.header_right)
+            row += 1
+            for col, bucket in enumerate(statement.aging_ids):
+                sheet.write_number(row, col, bucket.amount, money)
+            row += 1
+
+        # Foreign-currency sections
+        for section in statement.currency_section_ids:
+            row = self._write_currency_section(
+                sheet,
+                row + 1,
+                statement,
+                section,
+                currency_lines.get(section.currency_id.id, []),
+                styles,
+            )
+        return row
+
+    def _write_currency_section(self, sheet, row, statement, section, section_lines, styles):
+        _ = self.env._
+        section_currency = section.currency_id
+        money = styles.money(section_currency.decimal_places)
+        sheet.write_string(
+            row,
+            0,
+            _("Foreign Currency %(currency)s", currency=section_currency.name),
+            styles.section,
+        )
+        row += 1
+        figures = [
+            (_("Opening Balance"), section.opening_balance),
+            (_("Period Debit"), section.total_debit),
+            (_("Period Credit"), section.total_credit),
+            (_("Closing Balance"), section.closing_balance),
+            (_("Open Amount"), section.open_amount),
+            (_("Overdue"), section.overdue_amount),
+            (
+                _("Book Value (%(currency)s)", currency=statement.currency_id.name),
+                section.closing_balance_company,
+            ),
+        ]
+        for col, (label, _value) in enumerate(figures):
+            sheet.write_string(row, col, label, styles.header_right)
+        row += 1
+        company_money = styles.money(statement.currency_id.decimal_places)
+        for col, (_label, value) in enumerate(figures):
+            sheet.write_number(row, col, value, company_money if col == 6 else money)
+        row += 1
+        if section_lines:
+            row += 1
+            columns = self._currency_line_columns()
+            for col, (key, label) in enumerate(columns):
+                style = styles.header_right if key in AMOUNT_KEYS else styles.header
+                sheet.write_string(row, col, label, style)
+            row += 1
+            row = self._write_lines(sheet, row, columns, section_lines, styles, money)
+        return row
+
+    def _write_lines(self, sheet, row, columns, lines, styles, money):
+        """Write ``lines`` from ``row`` on; returns the next free row."""
+        write_number = sheet.write_number
+        write_string = sheet.write_string
+        epoch_ordinal = EXCEL_EPOCH.toordinal()
+        date_style = styles.date
+        overdue_style = styles.date_overdue
+        keys = [column[0] for column in columns]
+        for line in lines:
+            for col, key in enumerate(keys):
+                value = line[key]
+                if key in ("date", "date_maturity"):
+                    if value:
+                        style = (
+                            overdue_style
+                            if key == "date_maturity"
+                            and line["days_overdue"] > 0
+                            and line["open_amount"]
+                            else date_style
+                        )
+                        write_number(row, col, value.toordinal() - epoch_ordinal, style)
+                elif key in ("running_balance", "running_balance_currency"):
+                    if line["in_period"]:
+                        write_number(row, col, value, money)
+                elif key in ("debit", "credit", "open_amount", "open_amount_currency"):
+                    if value:
+                        write_number(row, col, value, money)
+                elif key == "amount_currency":
+                    write_number(row, col, value, money)
+                elif value:
+                    write_string(row, col, value)
+            row += 1
+        return row
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    @api.model
+    def _write_date(self, sheet, row, col, value, style):
+        if value:
+            sheet.write_number(row, col, value.toordinal() - EXCEL_EPOCH.toordinal(), style)
+
+    @api.model
+    def _safe_name(self, name):
+        return (name or "").replace("/", "-").replace("\\", "-")
+
+    @api.model
+    def _unique_sheet_name(self, name, reserved):
+        """A valid sheet name from ``name``, not yet in ``reserved`` (then added).
+
+        Excel compares sheet names without case, refuses ``[]:*?/\\`` and a
+        leading or trailing apostrophe, and allows at most 31 characters.
+        """
+        base = (name or "").translate(SHEET_NAME_FORBIDDEN).strip().strip("'").strip()
+        base = base[:SHEET_NAME_MAX] or self.env._("Statement")
+        candidate = base
+        counter = 1
+        while candidate.lower() in reserved:
+            counter += 1
+            suffix = f" ({counter})"
+            candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        reserved.add(candidate.lower())
+        return candidate
+
+
+class _Styles:
+    """The workbook's cell formats, created once and shared by all sheets."""
+
+    def __init__(self, workbook):
+        self._workbook = workbook
+        self._money = {}
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.label = workbook.add_format({"bold": True})
+        self.header = workbook.add_format(
+            {"bold": True, "bg_color": "#E9ECEF", "bottom": 1, "text_wrap": True}
+        )
+        self.header_right = workbook.add_format(
+            {"bold": True, "bg_color": "#E9ECEF", "bottom": 1, "align": "right", "text_wrap": True}
+        )
+        self.section = workbook.add_format({"bold": True, "italic": True})
+        self.note = workbook.add_format({"italic": True, "font_color": "#6C757D"})
+        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.date_left = workbook.add_format({"num_format": "yyyy-mm-dd", "align": "left"})
+        self.date_overdue = workbook.add_format(
+            {"num_format": "yyyy-mm-dd", "font_color": "#C00000"}
+        )
+
+    def money(self, decimal_places, bold=False):
+        """Number format with thousands separators, negatives in red."""
+        key = (decimal_places, bold)
+        if key not in self._money:
+            decimals = "." + "0" * decimal_places if decimal_places else ""
+            number = f"#,##0{decimals}"
+            self._money[key] = self._workbook.add_format(
+                {"num_format": f"{number};[Red]-{number}", "bold": bold}
+            )
+        return self._money[key]
