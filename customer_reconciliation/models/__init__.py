@@ -7,6 +7,14 @@ from . import customer_statement_currency
 from . import customer_statement_reply
 from . import customer_statement_dispute
 from . import customer_statement_engine
+from . import customer_credit_policy
+from . import customer_credit_factor
+from . import customer_credit_grade
+from . import customer_credit_rating
+from . import customer_credit_engine
 from . import res_company
 from . import res_partner
 from . import res_config_settings
+from . import customer_dunning_level
+from . import customer_dunning_record
+from . import account_move

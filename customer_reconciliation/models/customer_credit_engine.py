@@ -20,10 +20,25 @@ _logger = logging.getLogger(__name__)
 
 FACTOR_CODES = [code for code, __ in FACTORS]
 RATING_COLUMNS = [
-    "partner_id", "company_id", "date", "is_current", "rated", "score", "grade_id",
-    "previous_grade_id", "downgraded", *FACTOR_CODES, "invoice_count",
-    "paid_invoice_count", "open_amount", "overdue_amount", "dso", "statement_count",
-    "confirmation_rate", "suggested_limit", "points",
+    "partner_id",
+    "company_id",
+    "date",
+    "is_current",
+    "rated",
+    "score",
+    "grade_id",
+    "previous_grade_id",
+    "downgraded",
+    *FACTOR_CODES,
+    "invoice_count",
+    "paid_invoice_count",
+    "open_amount",
+    "overdue_amount",
+    "dso",
+    "statement_count",
+    "confirmation_rate",
+    "suggested_limit",
+    "points",
 ]
 
 
@@ -34,7 +49,7 @@ class CustomerCreditEngine(models.AbstractModel):
     @api.model
     def _cron_rate_customers(self):
         """Scheduled action: rate the customers of every company, one company per chunk."""
-        companies = self.env["res.company"].sudo().search([])
+        companies = self.env["res.company"].sudo().search([("active", "=", True)])
         summary = {"rated": 0, "not_rated": 0, "downgraded": 0, "failed": 0}
 
         def process(company_chunk):
@@ -76,7 +91,8 @@ class CustomerCreditEngine(models.AbstractModel):
         self.env["customer.statement.dispute"].flush_model(["statement_id"])
         partner_filter = (
             SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids else SQL()
+            if partner_ids
+            else SQL()
         )
         return self.env.execute_query_dict(
             SQL(
@@ -210,7 +226,9 @@ class CustomerCreditEngine(models.AbstractModel):
             value = None if value is None else float(value)
             factor_pts = factor_points(value, factor["best"], factor["worst"])
             points[factor["code"]] = [
-                None if value is None else round(value, 2), factor_pts, factor["weight"]
+                None if value is None else round(value, 2),
+                factor_pts,
+                factor["weight"],
             ]
             if factor_pts is not None:
                 total += factor_pts * factor["weight"]
@@ -338,7 +356,8 @@ class CustomerCreditEngine(models.AbstractModel):
                 date_deadline=fields.Date.context_today(self) + timedelta(days=2),
                 summary=self.env._(
                     "Credit grade down from %(old)s to %(new)s",
-                    old=old_grade.name, new=grade.name,
+                    old=old_grade.name,
+                    new=grade.name,
                 ),
                 note=self.env._("New credit score: %(score)s.", score=score),
                 user_id=user.id,
@@ -349,7 +368,8 @@ class CustomerCreditEngine(models.AbstractModel):
             partner = Partner.browse(partner_id)
             if partner.credit_grade_override_id:
                 continue
-            values = {"credit_limit": suggested}
+            values = {"credit_limit": suggested} if grade.limit_months else {}
             if grade.payment_term_id:
                 values["property_payment_term_id"] = grade.payment_term_id.id
-            partner.write(values)
+            if values:
+                partner.write(values)

@@ -37,9 +37,7 @@ class CustomerCreditFactor(models.Model):
     code = fields.Selection(FACTORS, required=True)
     active = fields.Boolean(default=True)
     weight = fields.Integer(required=True, help="Share of the score, in points out of 100.")
-    best = fields.Float(
-        string="Full Points At", help="Value that earns all the factor's points."
-    )
+    best = fields.Float(string="Full Points At", help="Value that earns all the factor's points.")
     worst = fields.Float(string="No Points At", help="Value that earns no point.")
 
     _sql_constraints = [

@@ -14,13 +14,11 @@ class CustomerCreditGrade(models.Model):
         "customer.credit.policy", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="policy_id.company_id", store=True)
-    min_score = fields.Float(
-        string="From Score", required=True, help="Lowest score of the grade."
-    )
+    min_score = fields.Float(string="From Score", required=True, help="Lowest score of the grade.")
     limit_months = fields.Float(
         string="Credit Limit (Months of Sales)",
         help="Suggested credit limit: this many months of the customer's average monthly "
-        "sales. 0 suggests no credit.",
+        "sales. 0 leaves the credit limit as it is.",
     )
     payment_term_id = fields.Many2one(
         "account.payment.term", string="Payment Terms", check_company=True
@@ -40,6 +38,9 @@ class CustomerCreditGrade(models.Model):
     color = fields.Integer()
 
     _sql_constraints = [
-        ("score_range", "CHECK(min_score >= 0 AND min_score <= 100)",
-         "A grade starts between 0 and 100."),
+        (
+            "score_range",
+            "CHECK(min_score >= 0 AND min_score <= 100)",
+            "A grade starts between 0 and 100.",
+        ),
     ]

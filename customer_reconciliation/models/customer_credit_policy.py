@@ -35,11 +35,15 @@ class CustomerCreditPolicy(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
     window_months = fields.Integer(
-        string="Window (Months)", default=12, required=True,
+        string="Window (Months)",
+        default=12,
+        required=True,
         help="How far back the customer's behaviour is looked at.",
     )
     min_invoices = fields.Integer(
-        string="Minimum Invoices", default=3, required=True,
+        string="Minimum Invoices",
+        default=3,
+        required=True,
         help="Customers with fewer invoices in the window are not rated.",
     )
     apply_suggestions = fields.Boolean(
@@ -73,8 +77,9 @@ class CustomerCreditPolicy(models.Model):
                 )
             if policy.window_months < 1 or policy.min_invoices < 0:
                 raise ValidationError(
-                    self.env._("The window is at least one month; the minimum invoices "
-                               "cannot be negative.")
+                    self.env._(
+                        "The window is at least one month; the minimum invoices cannot be negative."
+                    )
                 )
 
     @api.model
@@ -90,11 +95,18 @@ class CustomerCreditPolicy(models.Model):
                         for code, weight, best, worst in DEFAULT_FACTORS
                     ],
                     "grade_ids": [
-                        (0, 0, {"name": name, "min_score": score, "limit_months": months,
-                                "sale_policy": sale_policy, "sequence": index})
-                        for index, (name, score, months, sale_policy) in enumerate(
-                            DEFAULT_GRADES
+                        (
+                            0,
+                            0,
+                            {
+                                "name": name,
+                                "min_score": score,
+                                "limit_months": months,
+                                "sale_policy": sale_policy,
+                                "sequence": index,
+                            },
                         )
+                        for index, (name, score, months, sale_policy) in enumerate(DEFAULT_GRADES)
                     ],
                 }
             )

@@ -28,23 +28,26 @@ class CustomerCreditRating(models.Model):
     )
     score = fields.Float(readonly=True, aggregator="avg", digits=(5, 1))
     grade_id = fields.Many2one("customer.credit.grade", readonly=True, ondelete="set null")
-    previous_grade_id = fields.Many2one(
-        "customer.credit.grade", readonly=True, ondelete="set null"
-    )
+    previous_grade_id = fields.Many2one("customer.credit.grade", readonly=True, ondelete="set null")
     downgraded = fields.Boolean(readonly=True)
     # Factor values (empty when the factor does not apply to the customer).
     days_beyond_terms = fields.Float(readonly=True, aggregator="avg", digits=(16, 1))
-    overdue_ratio = fields.Float(string="Overdue Ratio (%)", readonly=True, aggregator="avg",
-                                 digits=(16, 1))
+    overdue_ratio = fields.Float(
+        string="Overdue Ratio (%)", readonly=True, aggregator="avg", digits=(16, 1)
+    )
     oldest_overdue_days = fields.Float(readonly=True, aggregator="avg", digits=(16, 0))
-    on_time_rate = fields.Float(string="Paid on Time (%)", readonly=True, aggregator="avg",
-                                digits=(16, 1))
-    dispute_rate = fields.Float(string="Dispute Rate (%)", readonly=True, aggregator="avg",
-                                digits=(16, 1))
-    confirmation_days = fields.Float(string="Days to Confirm", readonly=True,
-                                     aggregator="avg", digits=(16, 1))
-    limit_utilisation = fields.Float(string="Credit Limit Used (%)", readonly=True,
-                                     aggregator="avg", digits=(16, 1))
+    on_time_rate = fields.Float(
+        string="Paid on Time (%)", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    dispute_rate = fields.Float(
+        string="Dispute Rate (%)", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    confirmation_days = fields.Float(
+        string="Days to Confirm", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    limit_utilisation = fields.Float(
+        string="Credit Limit Used (%)", readonly=True, aggregator="avg", digits=(16, 1)
+    )
     tenure_months = fields.Float(readonly=True, aggregator="avg", digits=(16, 1))
     monthly_sales = fields.Monetary(readonly=True)
     # Other figures of the customer at the time.
@@ -54,8 +57,9 @@ class CustomerCreditRating(models.Model):
     overdue_amount = fields.Monetary(readonly=True)
     dso = fields.Float(string="DSO (Days)", readonly=True, aggregator="avg", digits=(16, 1))
     statement_count = fields.Integer(readonly=True)
-    confirmation_rate = fields.Float(string="Confirmation Rate (%)", readonly=True,
-                                     aggregator="avg", digits=(16, 1))
+    confirmation_rate = fields.Float(
+        string="Confirmation Rate (%)", readonly=True, aggregator="avg", digits=(16, 1)
+    )
     suggested_limit = fields.Monetary(readonly=True)
     points = fields.Json(readonly=True, help="{factor: [value, points, weight]}")
 

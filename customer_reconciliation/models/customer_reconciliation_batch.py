@@ -33,7 +33,7 @@ class CustomerReconciliationBatch(models.AbstractModel):
     def _commit_chunk(self):
         """Commit the work of one chunk, except in tests."""
         if self._can_commit():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _run_in_chunks(self, records, process, chunk_size=None, on_failure=None):

@@ -98,7 +98,6 @@ class CustomerStatement(models.Model):
     )
     policy_id = fields.Many2one(
         "customer.statement.policy",
-        string="Policy",
         readonly=True,
         check_company=True,
         index="btree_not_null",
@@ -176,7 +175,7 @@ class CustomerStatement(models.Model):
 
     # Review
     review_required = fields.Boolean(readonly=True, copy=False)
-    prepared_by_id = fields.Many2one("res.users", string="Prepared By", readonly=True, copy=False)
+    prepared_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     reviewer_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False)
     reviewed_date = fields.Datetime(string="Approved On", readonly=True, copy=False)
 
@@ -217,7 +216,7 @@ class CustomerStatement(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         self.env.cr.execute(
             SQL(
                 """
@@ -228,6 +227,7 @@ class CustomerStatement(models.Model):
                 LIVE_STATES,
             )
         )
+        return res
 
     # ------------------------------------------------------------------
     # Computes
@@ -267,9 +267,10 @@ class CustomerStatement(models.Model):
             statement.superseded_by_id = newer.get(statement.id, False)
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for statement in self:
             statement.access_url = f"/my/statements/{statement.id}"
+        return res
 
     @api.depends("name", "partner_id", "date_to")
     def _compute_display_name(self):
@@ -477,7 +478,8 @@ class CustomerStatement(models.Model):
         if mail_template and mail_template == self._get_mail_template():
             Xlsx = self.env["customer.statement.xlsx"]
             for statement in self:
-                content = Xlsx._build_workbook(statement)
+                lang = (statement.contact_id or statement.partner_id).lang
+                content = Xlsx.with_context(lang=lang)._build_workbook(statement)
                 result.setdefault(statement.id, {}).setdefault("attachments", []).append(
                     (Xlsx._filename(statement), base64.b64encode(content))
                 )

@@ -59,13 +59,11 @@ class CustomerStatementDispute(models.Model):
     resolution_note = fields.Text(tracking=True)
     credit_note_id = fields.Many2one(
         "account.move",
-        string="Credit Note",
         check_company=True,
         domain="[('move_type', '=', 'out_refund'), ('commercial_partner_id', '=', partner_id)]",
     )
     payment_id = fields.Many2one(
         "account.payment",
-        string="Payment",
         check_company=True,
         domain="[('partner_type', '=', 'customer')]",
     )

@@ -32,9 +32,7 @@ class CustomerStatementLine(models.Model):
         index="btree_not_null",
     )
     move_id = fields.Many2one("account.move", string="Entry", readonly=True, ondelete="set null")
-    contact_id = fields.Many2one(
-        "res.partner", string="Contact", readonly=True, ondelete="set null"
-    )
+    contact_id = fields.Many2one("res.partner", readonly=True, ondelete="set null")
     date = fields.Date(readonly=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
     move_name = fields.Char(string="Number", readonly=True)

@@ -37,7 +37,7 @@ class CustomerStatementReply(models.Model):
         required=True,
         readonly=True,
     )
-    user_id = fields.Many2one("res.users", string="User", readonly=True)
+    user_id = fields.Many2one("res.users", readonly=True)
     signed_by = fields.Char(readonly=True)
     signature = fields.Image(max_width=1024, max_height=1024, attachment=True, readonly=True)
     reply_date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)

@@ -7,3 +7,18 @@ class ResConfigSettings(models.TransientModel):
     statement_default_policy_id = fields.Many2one(
         related="company_id.statement_default_policy_id", readonly=False
     )
+
+    def action_run_statement_generation(self):
+        """Run now: generate the due statements of this company's policies."""
+        policies = self.env["customer.statement.policy"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("auto_generate", "=", True),
+                ("frequency", "!=", "on_demand"),
+            ]
+        )
+        return policies.action_run_generate()
+
+    def action_run_statement_reminders(self):
+        """Run now: send the statement reminders that are due."""
+        return self.env["customer.statement"].action_run_reminders()

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 
 class ResPartner(models.Model):
@@ -6,7 +7,6 @@ class ResPartner(models.Model):
 
     statement_policy_id = fields.Many2one(
         "customer.statement.policy",
-        string="Statement Policy",
         company_dependent=True,
         domain="[('company_id', 'in', (False, current_company_id))]",
         help="How often this customer gets a statement (对账单) in the "
@@ -14,7 +14,6 @@ class ResPartner(models.Model):
     )
     statement_contact_id = fields.Many2one(
         "res.partner",
-        string="Statement Contact",
         domain="[('commercial_partner_id', '=', commercial_partner_id)]",
         help="The contact who receives and confirms statements; the customer itself when empty.",
     )
@@ -57,3 +56,201 @@ class ResPartner(models.Model):
             "default_partner_ids": [self.commercial_partner_id.id],
         }
         return action
+
+    # ------------------------------------------------------------------
+    # Dunning
+    # ------------------------------------------------------------------
+    dunning_blocked = fields.Boolean(
+        string="Do Not Dun",
+        company_dependent=True,
+        tracking=True,
+        help="No dunning reminder is sent to this customer in the current company.",
+    )
+    dunning_record_ids = fields.One2many(
+        "customer.dunning.record",
+        "partner_id",
+        string="Dunning History",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    dunning_record_count = fields.Integer(
+        compute="_compute_dunning_record_count",
+        string="Reminders",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+
+    @api.depends_context("company")
+    def _compute_dunning_record_count(self):
+        counts = dict(
+            self.env["customer.dunning.record"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.dunning_record_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_dunning_records(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_reconciliation.action_customer_dunning_record"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action
+
+    # ------------------------------------------------------------------
+    # Credit rating (per company: the current company's rating)
+    # ------------------------------------------------------------------
+    credit_rating_id = fields.Many2one(
+        "customer.credit.rating", string="Current Rating", compute="_compute_credit_rating"
+    )
+    credit_score = fields.Float(
+        compute="_compute_credit_rating",
+        digits=(5, 1),
+        help="0-100, from the customer's own payment behaviour; empty when not rated.",
+    )
+    credit_grade_id = fields.Many2one(
+        "customer.credit.grade",
+        compute="_compute_credit_rating",
+        help="The computed grade, or the manual one when it is overridden.",
+    )
+    credit_grade = fields.Char(string="Credit Grade Name", compute="_compute_credit_rating")
+    credit_rated_date = fields.Datetime(string="Rated On", compute="_compute_credit_rating")
+    credit_not_rated = fields.Boolean(string="Not Rated", compute="_compute_credit_rating")
+    credit_suggested_limit = fields.Monetary(
+        string="Suggested Credit Limit",
+        compute="_compute_credit_rating",
+        currency_field="credit_currency_id",
+    )
+    credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_rating")
+    credit_explanation = fields.Html(
+        string="Why This Grade", compute="_compute_credit_rating", sanitize=False
+    )
+    credit_grade_override_id = fields.Many2one(
+        "customer.credit.grade",
+        string="Manual Grade",
+        company_dependent=True,
+        tracking=True,
+        domain="[('company_id', '=', current_company_id)]",
+        help="Replaces the computed grade in this company; a reason is required.",
+    )
+    credit_override_reason = fields.Char(
+        string="Reason for the Manual Grade", company_dependent=True, tracking=True
+    )
+
+    @api.depends_context("company")
+    @api.depends("credit_grade_override_id")
+    def _compute_credit_rating(self):
+        company = self.env.company
+        ratings = {
+            rating.partner_id.id: rating
+            for rating in self.env["customer.credit.rating"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", company.id),
+                    ("is_current", "=", True),
+                ]
+            )
+        }
+        QWeb = self.env["ir.qweb"]
+        for partner in self:
+            rating = ratings.get(partner.commercial_partner_id.id)
+            override = partner.commercial_partner_id.credit_grade_override_id
+            grade = override or (rating.grade_id if rating else False)
+            partner.credit_rating_id = rating
+            partner.credit_score = rating.score if rating and rating.rated else 0.0
+            partner.credit_grade_id = grade
+            partner.credit_grade = grade.name if grade else False
+            partner.credit_rated_date = rating.date if rating else False
+            partner.credit_not_rated = bool(rating and not rating.rated and not override)
+            partner.credit_suggested_limit = rating.suggested_limit if rating else 0.0
+            partner.credit_currency_id = company.currency_id
+            partner.credit_explanation = (
+                QWeb._render(
+                    "customer_reconciliation.credit_rating_explanation",
+                    {"rating": rating.sudo(), "override": override, "partner": partner},
+                )
+                if rating
+                else False
+            )
+
+    @api.constrains("credit_grade_override_id", "credit_override_reason")
+    def _check_credit_override_reason(self):
+        for partner in self:
+            if (
+                partner.credit_grade_override_id
+                and not (partner.credit_override_reason or "").strip()
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Give the reason for the manual credit grade of %(partner)s.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    def action_recompute_credit_rating(self):
+        self.env["customer.credit.engine"]._rate_company(
+            self.env.company, partner_ids=self.commercial_partner_id.ids
+        )
+        return True
+
+    def action_apply_credit_suggestion(self):
+        """Set the credit limit and payment term the grade suggests."""
+        for partner in self.commercial_partner_id:
+            grade = partner.credit_grade_id
+            if not grade:
+                continue
+            values = {"credit_limit": partner.credit_suggested_limit} if grade.limit_months else {}
+            if grade.payment_term_id:
+                values["property_payment_term_id"] = grade.payment_term_id.id
+            if values:
+                partner.write(values)
+        return True
+
+    def action_view_credit_ratings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_reconciliation.action_customer_credit_rating"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_filter_current": 0}
+        return action
+
+    def _check_credit_grade_block(self, record, current_amount, exclude_amount=0.0):
+        """Refuse ``record`` (an invoice being posted, a sales order being confirmed)
+        when the customer's grade blocks sales above the credit limit.
+
+        Uses Odoo's own credit-limit test and message; a statement manager may
+        go over the limit, which is noted on the record.
+        """
+        partner = self.commercial_partner_id.with_company(record.company_id)
+        grade = partner.credit_grade_id
+        if not grade or grade.sale_policy != "block":
+            return
+        message = self.env["account.move"]._build_credit_warning_message(
+            record.sudo(), current_amount=current_amount, exclude_amount=exclude_amount
+        )
+        if not message:
+            return
+        if self.env.user.has_group("customer_reconciliation.group_statement_manager"):
+            record.message_post(
+                body=self.env._(
+                    "Over the credit limit of a grade %(grade)s customer, allowed by %(user)s.",
+                    grade=grade.name,
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            return
+        raise UserError(
+            message
+            + "\n"
+            + self.env._(
+                "Credit grade %(grade)s does not allow going over the limit; "
+                "ask a manager to confirm it.",
+                grade=grade.name,
+            )
+        )

@@ -19,6 +19,16 @@ registry.category("web_tour.tours").add("customer_statement_portal_confirm", {
             trigger: ".modal .o_web_sign_name_and_signature input:value(王会计)",
         },
         {
+            content: "Choose a signature style (this draws the signature)",
+            trigger: ".modal .o_web_sign_auto_select_style button",
+            run: "click",
+        },
+        {
+            content: "Pick the fourth style",
+            trigger: ".o-dropdown-item:eq(3)",
+            run: "click",
+        },
+        {
             content: "Sign and confirm",
             trigger: ".modal .o_portal_sign_submit:enabled",
             run: "click",

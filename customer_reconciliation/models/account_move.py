@@ -1,0 +1,77 @@
+from odoo import api, fields, models
+from odoo.tools.sql import create_index
+
+DUNNING_GROUPS = "account.group_account_invoice,account.group_account_readonly"
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    dunning_excluded = fields.Boolean(
+        string="Do Not Dun",
+        copy=False,
+        tracking=True,
+        help="This invoice is left out of dunning reminders.",
+    )
+    dunning_record_ids = fields.Many2many(
+        "customer.dunning.record",
+        "customer_dunning_record_invoice_rel",
+        "move_id",
+        "record_id",
+        string="Dunning History",
+        copy=False,
+        readonly=True,
+        groups=DUNNING_GROUPS,
+    )
+    dunning_level_id = fields.Many2one(
+        "customer.dunning.level",
+        string="Dunning Level",
+        compute="_compute_dunning_level",
+        store=True,
+        readonly=True,
+        copy=False,
+        groups=DUNNING_GROUPS,
+        help="The last dunning level this invoice reached.",
+    )
+    dunning_date = fields.Datetime(
+        string="Last Reminder",
+        compute="_compute_dunning_level",
+        store=True,
+        readonly=True,
+        copy=False,
+    )
+    dunning_count = fields.Integer(
+        compute="_compute_dunning_count", string="Reminders", groups=DUNNING_GROUPS
+    )
+
+    def init(self):
+        super().init()
+        # The customer invoices the dunning run looks at, by company and due date.
+        create_index(
+            self.env.cr,
+            "account_move_dunning_open_idx",
+            self._table,
+            ["company_id", "invoice_date_due"],
+            where="move_type = 'out_invoice' AND state = 'posted' AND amount_residual_signed > 0",
+        )
+
+    @api.depends("dunning_record_ids.level_id", "dunning_record_ids.date")
+    def _compute_dunning_level(self):
+        for move in self:
+            last = move.dunning_record_ids.sorted(lambda record: (record.date, record.id))[-1:]
+            move.dunning_level_id = last.level_id
+            move.dunning_date = last.date
+
+    @api.depends("dunning_record_ids")
+    def _compute_dunning_count(self):
+        for move in self:
+            move.dunning_count = len(move.dunning_record_ids)
+
+    def action_view_dunning_records(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_reconciliation.action_customer_dunning_record"
+        )
+        action["domain"] = [("invoice_ids", "in", self.ids)]
+        action["context"] = {"create": False}
+        return action

@@ -1,0 +1,344 @@
+import json
+import logging
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+DUNNING_CHANNELS = [
+    ("email", "Email"),
+    ("activity", "Activity"),
+    ("letter", "Printed Letter"),
+]
+# Customers per chunk: each one may render a mail or a letter.
+DUNNING_CHUNK_SIZE = 50
+
+
+class CustomerDunningLevel(models.Model):
+    """One step of the dunning (催款) ladder of a company.
+
+    A level is reached by an invoice ``days`` days after its due date
+    (negative: before it). The scheduled action sends each customer, for each
+    level reached, one message grouping that customer's invoices at the level.
+    """
+
+    _name = "customer.dunning.level"
+    _description = "Dunning Level"
+    _order = "sequence, days, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    days = fields.Integer(
+        required=True,
+        help="Days after the invoice due date at which this level is reached; "
+        "negative for a reminder before the due date.",
+    )
+    channel = fields.Selection(DUNNING_CHANNELS, required=True, default="email")
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain="[('model', '=', 'customer.dunning.record')]",
+        default=lambda self: self.env.ref(
+            "customer_reconciliation.mail_template_dunning_reminder", raise_if_not_found=False
+        ),
+        help="Template of the email sent to the customer's invoice contact.",
+    )
+    activity_user = fields.Selection(
+        [("salesperson", "Salesperson"), ("responsible", "Statement Responsible")],
+        string="Assign To",
+        default="salesperson",
+        required=True,
+        help="Who follows the reminder up: gets the activity or the letter to print, and "
+        "follows the customer's replies to an email. The customer's salesperson or its "
+        "statement responsible, each falling back on the other.",
+    )
+    activity_user_id = fields.Many2one(
+        "res.users",
+        string="Fallback User",
+        domain="[('share', '=', False)]",
+        help="Gets the activity when the customer has neither a salesperson nor a statement "
+        "responsible; otherwise the user running the dunning.",
+    )
+    legal_notice = fields.Boolean(
+        help="The printed letter is the final notice before legal action (最后催款通知函).",
+    )
+    payment_days = fields.Integer(
+        string="Days to Pay",
+        default=7,
+        help="The letter asks the customer to pay within this many days.",
+    )
+    record_count = fields.Integer(compute="_compute_record_count", string="Reminders Sent")
+
+    @api.constrains("channel", "mail_template_id")
+    def _check_mail_template(self):
+        for level in self:
+            if level.channel == "email" and not level.mail_template_id:
+                raise ValidationError(
+                    self.env._(
+                        "The email dunning level %(level)s needs an email template.",
+                        level=level.name,
+                    )
+                )
+            template_model = level.mail_template_id.model
+            if level.mail_template_id and template_model != "customer.dunning.record":
+                raise ValidationError(
+                    self.env._(
+                        "The email template of dunning level %(level)s must be made for "
+                        "dunning records.",
+                        level=level.name,
+                    )
+                )
+
+    def _compute_record_count(self):
+        counts = dict(
+            self.env["customer.dunning.record"]._read_group(
+                [("level_id", "in", self.ids)], ["level_id"], ["__count"]
+            )
+        )
+        for level in self:
+            level.record_count = counts.get(level, 0)
+
+    @api.model
+    def _get_levels(self, company=None):
+        """Active levels of ``company`` (the current one by default), in order.
+
+        Empty for a company without levels: nothing is dunned there.
+        """
+        company = company or self.env.company
+        if not company:
+            return self.browse()
+        return self.search([("company_id", "in", company.ids)])
+
+    # ------------------------------------------------------------------
+    # Finding what to dun
+    # ------------------------------------------------------------------
+    @api.model
+    def _blocked_fallbacks(self, companies):
+        """``{company id: bool}``: "do not dun" of customers with no value of their own."""
+        field = self.env["res.partner"]._fields["dunning_blocked"]
+        return {
+            str(company.id): bool(
+                field.get_company_dependent_fallback(self.env["res.partner"].with_company(company))
+            )
+            for company in companies
+        }
+
+    @api.model
+    def _get_dunning_groups(self, companies, today):
+        """What the dunning run has to send today, found in one query.
+
+        For the active levels of ``companies``, the query takes the posted
+        customer invoices with an amount still due (company currency) that
+        are not excluded from dunning, whose customer (commercial partner) is
+        not on "do not dun" in the invoice's company, and that no open
+        dispute covers: neither a disputed statement line of the invoice nor
+        a dispute of a whole statement (no line given) listing it.
+
+        For each invoice it picks the highest level reached, i.e. the last
+        one in the level order whose ``days`` are at most ``today`` minus the
+        due date, and keeps the invoice only when it has received neither
+        that level nor any later one: a level is never sent twice for an
+        invoice, and a customer never goes back down the ladder.
+
+        :return: list of ``(company id, commercial partner id, level id,
+            [invoice ids])``, one per customer and level, ordered by
+            customer, company and level order.
+        """
+        if not companies:
+            return []
+        Dispute = self.env["customer.statement.dispute"]
+        dispute_lines = Dispute._fields["line_ids"]
+        Record = self.env["customer.dunning.record"]
+        record_invoices = Record._fields["invoice_ids"]
+        query = SQL(
+            """
+            WITH level AS (
+                SELECT id, company_id, days,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY company_id ORDER BY sequence, days, id
+                       ) AS rank
+                  FROM customer_dunning_level
+                 WHERE active AND company_id = ANY(%(company_ids)s)
+            ),
+            dispute_line AS (
+                SELECT %(dispute_col)s AS dispute_id, %(line_col)s AS line_id
+                  FROM %(dispute_rel)s
+            ),
+            disputed AS (
+                SELECT DISTINCT statement_line.move_id
+                  FROM customer_statement_dispute dispute
+                  JOIN customer_statement_line statement_line
+                    ON statement_line.statement_id = dispute.statement_id
+                 WHERE dispute.state = 'open'
+                   AND statement_line.move_id IS NOT NULL
+                   AND (
+                        EXISTS (
+                            SELECT 1 FROM dispute_line
+                             WHERE dispute_line.dispute_id = dispute.id
+                               AND dispute_line.line_id = statement_line.id
+                        )
+                        OR NOT EXISTS (
+                            SELECT 1 FROM dispute_line
+                             WHERE dispute_line.dispute_id = dispute.id
+                        )
+                   )
+            ),
+            candidate AS (
+                SELECT move.id AS move_id,
+                       move.company_id,
+                       move.commercial_partner_id AS partner_id,
+                       %(today)s::date - move.invoice_date_due AS days_due
+                  FROM account_move move
+                  JOIN res_partner partner ON partner.id = move.commercial_partner_id
+                 WHERE move.move_type = 'out_invoice'
+                   AND move.state = 'posted'
+                   AND move.amount_residual_signed > 0
+                   AND move.invoice_date_due IS NOT NULL
+                   AND move.dunning_excluded IS NOT TRUE
+                   AND move.company_id = ANY(%(company_ids)s)
+                   AND NOT COALESCE(
+                        (partner.dunning_blocked ->> move.company_id::text)::boolean,
+                        (%(fallbacks)s::jsonb ->> move.company_id::text)::boolean,
+                        FALSE
+                   )
+                   AND NOT EXISTS (
+                        SELECT 1 FROM disputed WHERE disputed.move_id = move.id
+                   )
+            ),
+            reached AS (
+                SELECT DISTINCT ON (candidate.move_id)
+                       candidate.move_id, candidate.company_id, candidate.partner_id,
+                       level.id AS level_id, level.rank
+                  FROM candidate
+                  JOIN level
+                    ON level.company_id = candidate.company_id
+                   AND level.days <= candidate.days_due
+              ORDER BY candidate.move_id, level.rank DESC
+            )
+            SELECT reached.company_id, reached.partner_id, reached.level_id,
+                   ARRAY_AGG(reached.move_id ORDER BY reached.move_id)
+              FROM reached
+             WHERE NOT EXISTS (
+                    SELECT 1
+                      FROM %(record_rel)s sent
+                      JOIN customer_dunning_record record ON record.id = sent.%(record_col)s
+                      JOIN level sent_level ON sent_level.id = record.level_id
+                     WHERE sent.%(move_col)s = reached.move_id
+                       AND sent_level.rank >= reached.rank
+             )
+          GROUP BY reached.company_id, reached.partner_id, reached.level_id, reached.rank
+          ORDER BY reached.partner_id, reached.company_id, reached.rank
+            """,
+            company_ids=companies.ids,
+            today=today,
+            fallbacks=json.dumps(self._blocked_fallbacks(companies)),
+            dispute_rel=SQL.identifier(dispute_lines.relation),
+            dispute_col=SQL.identifier(dispute_lines.column1),
+            line_col=SQL.identifier(dispute_lines.column2),
+            record_rel=SQL.identifier(record_invoices.relation),
+            record_col=SQL.identifier(record_invoices.column1),
+            move_col=SQL.identifier(record_invoices.column2),
+        )
+        self.env.flush_all()
+        return self.env.execute_query(query)
+
+    # ------------------------------------------------------------------
+    # Running
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_dun(self):
+        """Scheduled action: dun the customers of every company that has levels."""
+        companies = self.sudo().search([]).company_id
+        summary = self.with_context(allowed_company_ids=companies.ids)._run_dunning(companies)
+        _logger.info("Dunning run: %s", summary)
+        return summary
+
+    @api.model
+    def _run_dunning(self, companies, today=None):
+        """Send what :meth:`_get_dunning_groups` finds, customer by customer.
+
+        Customers are worked in chunks by the shared batch runner: each
+        customer's messages are created in a savepoint, so a customer that
+        fails is left as it was (noted on its chatter) and picked up again by
+        the next run, while the others go on. The run is idempotent: what was
+        sent is recorded and not sent again.
+
+        :return: ``{'customers': n, 'messages': n, 'failed': n}``
+        """
+        today = today or fields.Date.context_today(self)
+        rows = self._get_dunning_groups(companies, today)
+        groups = defaultdict(list)
+        for company_id, partner_id, level_id, move_ids in rows:
+            groups[partner_id].append((company_id, level_id, move_ids))
+        partners = self.env["res.partner"].browse(list(groups))
+        all_move_ids = [move_id for row in rows for move_id in row[3]]
+        levels = self.browse({row[2] for row in rows})
+        Record = self.env["customer.dunning.record"].with_context(
+            # Queued, not sent at once: a rolled back customer then sends nothing.
+            mail_notify_force_send=False,
+            mail_create_nosubscribe=True,
+        )
+
+        def process(chunk):
+            for partner in chunk:
+                for company_id, level_id, move_ids in groups[partner.id]:
+                    level = levels.browse(level_id).with_prefetch(levels._prefetch_ids)
+                    invoices = self.env["account.move"].browse(move_ids).with_prefetch(all_move_ids)
+                    Record.with_company(company_id)._dun(level, partner, invoices)
+
+        def on_failure(partner, error):
+            partner._message_log(
+                body=Markup("<p>%s</p>")
+                % self.env._(
+                    "Dunning failed for this customer and will be tried again on the next "
+                    "run: %(error)s",
+                    error=str(error),
+                )
+            )
+
+        done, failed = self.env["customer.reconciliation.batch"]._run_in_chunks(
+            partners, process, chunk_size=DUNNING_CHUNK_SIZE, on_failure=on_failure
+        )
+        return {
+            "customers": len(done),
+            "messages": sum(len(groups[partner_id]) for partner_id in done.ids),
+            "failed": len(failed),
+        }
+
+    def action_run_now(self):
+        """Run the dunning of the current companies by hand and say what it did."""
+        summary = self._run_dunning(self.env.companies)
+        message = self.env._(
+            "%(messages)s reminder(s) sent to %(customers)s customer(s); %(failed)s customer(s) "
+            "failed and will be retried.",
+            **summary,
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Dunning"),
+                "message": message,
+                "type": "warning" if summary["failed"] else "success",
+                "sticky": bool(summary["failed"]),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_view_records(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_reconciliation.action_customer_dunning_record"
+        )
+        action["domain"] = [("level_id", "=", self.id)]
+        return action

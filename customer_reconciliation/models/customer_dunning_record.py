@@ -1,0 +1,261 @@
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.tools import format_amount
+
+from .customer_dunning_level import DUNNING_CHANNELS
+
+LETTER_REPORT = "customer_reconciliation.action_report_customer_dunning_letter"
+
+
+class CustomerDunningRecord(models.Model):
+    """Who was reminded of what, when and how: one dunning message to a customer.
+
+    A record groups the invoices of one customer that reached one level in
+    one run. Emails are posted on the record itself (its template lists the
+    invoices); activities and printed letters go to the customer's chatter,
+    where the salesperson can see them.
+    """
+
+    _name = "customer.dunning.record"
+    _description = "Dunning Record"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, readonly=True
+    )
+    contact_id = fields.Many2one(
+        "res.partner",
+        string="Contact",
+        readonly=True,
+        help="The invoice contact of the customer the reminder was addressed to.",
+    )
+    level_id = fields.Many2one(
+        "customer.dunning.level",
+        string="Level",
+        required=True,
+        index=True,
+        readonly=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    legal_notice = fields.Boolean(related="level_id.legal_notice")
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    invoice_ids = fields.Many2many(
+        "account.move",
+        "customer_dunning_record_invoice_rel",
+        "record_id",
+        "move_id",
+        string="Invoices",
+        readonly=True,
+        check_company=True,
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    amount_due = fields.Monetary(
+        readonly=True,
+        help="Amount still due on the invoices when the reminder was made, company currency.",
+    )
+    amount_due_words = fields.Char(compute="_compute_amount_due_words", string="Amount in Words")
+    channel = fields.Selection(DUNNING_CHANNELS, required=True, readonly=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Sent By",
+        readonly=True,
+        default=lambda self: self.env.user,
+        help="The user who ran the dunning, the scheduler's user for automatic runs.",
+    )
+    responsible_id = fields.Many2one(
+        "res.users",
+        string="Assigned To",
+        readonly=True,
+        help="Who follows the reminder up: gets the activity or the letter to print, or "
+        "follows the customer's replies to the email.",
+    )
+    mail_message_id = fields.Many2one("mail.message", string="Message", readonly=True)
+    activity_id = fields.Many2one(
+        "mail.activity", string="Activity", readonly=True, ondelete="set null"
+    )
+    letter_attachment_id = fields.Many2one(
+        "ir.attachment", string="Letter", readonly=True, ondelete="set null"
+    )
+    note = fields.Text(readonly=True)
+
+    @api.depends("level_id.name", "partner_id.name", "date")
+    def _compute_name(self):
+        for record in self:
+            record.name = " / ".join(
+                part
+                for part in (
+                    record.level_id.name,
+                    record.partner_id.name,
+                    record.date and fields.Date.to_string(record.date),
+                )
+                if part
+            )
+
+    @api.depends("invoice_ids")
+    def _compute_invoice_count(self):
+        for record in self:
+            record.invoice_count = len(record.invoice_ids)
+
+    @api.depends("amount_due", "currency_id")
+    def _compute_amount_due_words(self):
+        from ..tools.rmb import amount_in_words
+
+        cny = self.env.ref("base.CNY", raise_if_not_found=False)
+        for record in self:
+            record.amount_due_words = (
+                amount_in_words(record.amount_due) if record.currency_id == cny else False
+            )
+
+    # ------------------------------------------------------------------
+    # Making a reminder
+    # ------------------------------------------------------------------
+    @api.model
+    def _dun(self, level, partner, invoices):
+        """Record and send one reminder of ``level`` to ``partner`` for ``invoices``."""
+        contact = partner.browse(partner.address_get(["invoice"])["invoice"])
+        record = self.create(
+            {
+                "company_id": level.company_id.id,
+                "partner_id": partner.id,
+                "contact_id": contact.id,
+                "level_id": level.id,
+                "invoice_ids": [Command.set(invoices.ids)],
+                "amount_due": sum(invoices.mapped("amount_residual_signed")),
+                "channel": level.channel,
+            }
+        )
+        record._send()
+        return record
+
+    def _send(self):
+        """Send each record by its channel: ``_send_email``, ``_send_activity``..."""
+        for record in self:
+            getattr(record, f"_send_{record.channel}")()
+
+    def _send_email(self):
+        self.ensure_one()
+        if not self.contact_id.email:
+            self.write(
+                {
+                    "channel": "activity",
+                    "note": self.env._(
+                        "%(contact)s has no email address: remind the customer another way.",
+                        contact=self.contact_id.display_name,
+                    ),
+                }
+            )
+            return self._send_activity()
+        message = self.message_post_with_source(
+            self.level_id.mail_template_id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        # Replies of the customer come back to this record: someone must follow it,
+        # subscribed only now so as not to receive the reminder itself.
+        responsible = self._get_responsible()
+        self.message_subscribe(partner_ids=responsible.partner_id.ids)
+        self.write({"mail_message_id": message[:1].id, "responsible_id": responsible.id})
+        return message
+
+    def _get_responsible(self):
+        """Who follows this reminder up.
+
+        The customer's salesperson or its statement responsible, in the order
+        the level says, then the invoices' salesperson, the level's fallback
+        user and the user running the dunning: the first active internal one.
+        """
+        self.ensure_one()
+        partner = self.partner_id
+        if self.level_id.activity_user == "responsible":
+            users = partner.statement_user_id | partner.user_id
+        else:
+            users = partner.user_id | partner.statement_user_id
+        users |= self.invoice_ids.invoice_user_id | self.level_id.activity_user_id | self.env.user
+        return users.filtered(lambda user: user.active and not user.share)[:1]
+
+    def _schedule_activity(self, activity_xmlid, summary):
+        self.ensure_one()
+        responsible = self._get_responsible()
+        note = self.env["ir.qweb"]._render(
+            "customer_reconciliation.customer_dunning_activity_note", {"record": self}
+        )
+        values = {"user_id": responsible.id} if responsible else {}
+        activity = self.partner_id.activity_schedule(
+            activity_xmlid,
+            date_deadline=fields.Date.context_today(self),
+            summary=summary,
+            note=note,
+            **values,
+        )
+        self.write({"activity_id": activity.id, "responsible_id": responsible.id})
+        return activity
+
+    def _send_activity(self):
+        self.ensure_one()
+        return self._schedule_activity(
+            "customer_reconciliation.mail_activity_dunning",
+            self.env._(
+                "%(level)s: remind the customer of %(count)s invoice(s), %(amount)s",
+                level=self.level_id.name,
+                count=len(self.invoice_ids),
+                amount=self._format_amount(),
+            ),
+        )
+
+    def _send_letter(self):
+        self.ensure_one()
+        content, report_format = self.env["ir.actions.report"]._render_qweb_pdf(
+            LETTER_REPORT, self.ids
+        )
+        filename = f"{self._get_letter_name()}.{report_format}"
+        message = self.partner_id.message_post(
+            body=Markup("<p>%s</p>")
+            % self.env._(
+                "%(level)s: letter for %(count)s invoice(s), %(amount)s, to print and send.",
+                level=self.level_id.name,
+                count=len(self.invoice_ids),
+                amount=self._format_amount(),
+            ),
+            attachments=[(filename, content)],
+            subtype_xmlid="mail.mt_note",
+        )
+        self.write(
+            {
+                "mail_message_id": message.id,
+                "letter_attachment_id": message.attachment_ids[:1].id,
+            }
+        )
+        return self._schedule_activity(
+            "customer_reconciliation.mail_activity_dunning_letter",
+            self.env._("%(level)s: print and send the letter", level=self.level_id.name),
+        )
+
+    def _format_amount(self):
+        return format_amount(self.env, self.amount_due, self.currency_id)
+
+    def _get_letter_name(self):
+        self.ensure_one()
+        title = self.env._("Final Notice") if self.legal_notice else self.env._("Payment Reminder")
+        return f"{title} {self.partner_id.name} {fields.Date.to_string(self.date)}"
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", self.invoice_ids.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_print_letter(self):
+        return self.env.ref(LETTER_REPORT).report_action(self)

@@ -1,0 +1,470 @@
+from datetime import date
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from ..models.customer_dunning_record import CustomerDunningRecord
+from .common import StatementCommon
+
+DUE = "2026-11-20"
+
+
+@tagged("post_install", "-at_install")
+class TestDunning(StatementCommon, MockEmail):
+    """Dunning levels, the dunning run and its history."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Level = cls.env["customer.dunning.level"]
+        level = {"company_id": cls.company.id}
+        cls.level_friendly = Level.create(
+            {
+                **level,
+                "name": "Friendly Reminder",
+                "sequence": 10,
+                "days": -3,
+                "channel": "email",
+                "mail_template_id": cls.env.ref(
+                    "customer_reconciliation.mail_template_dunning_reminder"
+                ).id,
+            }
+        )
+        cls.level_second = Level.create(
+            {
+                **level,
+                "name": "Second Reminder",
+                "sequence": 20,
+                "days": 7,
+                "channel": "email",
+                "mail_template_id": cls.env.ref(
+                    "customer_reconciliation.mail_template_dunning_overdue"
+                ).id,
+            }
+        )
+        cls.level_call = Level.create(
+            {
+                **level,
+                "name": "Salesperson Call",
+                "sequence": 30,
+                "days": 30,
+                "channel": "activity",
+                "activity_user": "salesperson",
+            }
+        )
+        cls.level_legal = Level.create(
+            {
+                **level,
+                "name": "Final Notice",
+                "sequence": 40,
+                "days": 60,
+                "channel": "letter",
+                "activity_user": "responsible",
+                "legal_notice": True,
+                "payment_days": 5,
+            }
+        )
+        cls.customer = cls._customer("杭州华信贸易有限公司", email="boss@huaxin.example.com")
+        cls.accountant = cls.env["res.partner"].create(
+            {
+                "name": "王会计",
+                "type": "invoice",
+                "parent_id": cls.customer.id,
+                "email": "finance@huaxin.example.com",
+            }
+        )
+        cls.inv_1 = cls._invoice(cls.customer, "2026-10-21", 1000, due=DUE)
+        cls.inv_2 = cls._invoice(cls.customer, "2026-10-25", 2500, due=DUE)
+        cls.inv_later = cls._invoice(cls.customer, "2026-11-20", 800, due="2026-12-20")
+
+    def _run(self, day):
+        """Run the dunning of the test company on ``day``, mails mocked."""
+        with freeze_time(day), self.mock_mail_gateway():
+            return self.env["customer.dunning.level"]._run_dunning(self.company)
+
+    def _records(self, partner=None):
+        return self.env["customer.dunning.record"].search(
+            [("partner_id", "=", (partner or self.customer).id)], order="id"
+        )
+
+    def _mails_to(self, partner):
+        """Emails queued by the last run for ``partner`` (rolled back ones left out)."""
+        return self._new_mails.exists().filtered(lambda mail: partner in mail.recipient_ids)
+
+    # ------------------------------------------------------------------
+    # The ladder
+    # ------------------------------------------------------------------
+    def test_friendly_then_second_never_twice(self):
+        # Four days before the due date: no level is reached yet.
+        self.assertEqual(self._run("2026-11-16"), {"customers": 0, "messages": 0, "failed": 0})
+        self.assertFalse(self._records())
+
+        # Three days before: one friendly reminder for both invoices.
+        summary = self._run("2026-11-17")
+        self.assertEqual(summary, {"customers": 1, "messages": 1, "failed": 0})
+        friendly = self._records()
+        self.assertEqual(len(friendly), 1)
+        self.assertEqual(friendly.level_id, self.level_friendly)
+        self.assertEqual(friendly.invoice_ids, self.inv_1 | self.inv_2)
+        self.assertAlmostEqual(friendly.amount_due, 3500.0)
+        self.assertEqual(friendly.contact_id, self.accountant)
+        self.assertEqual(friendly.channel, "email")
+        self.assertEqual(str(friendly.date), "2026-11-17 00:00:00")
+        mail = self._mails_to(self.accountant)
+        self.assertEqual(len(mail), 1, "one email for the customer's invoices")
+        self.assertFalse(self._mails_to(self.customer))
+        self.assertIn("Invoices falling due soon", mail.subject)
+        for text in (self.inv_1.name, self.inv_2.name, "1,000.00", "2,500.00", "3,500.00"):
+            self.assertIn(text, mail.body_html)
+        self.assertNotIn(self.inv_later.name, mail.body_html)
+        self.assertEqual(friendly.mail_message_id.subtype_id, self.env.ref("mail.mt_comment"))
+        self.assertIn(friendly.mail_message_id, friendly.message_ids)
+        # The invoices' salesperson follows the replies, without a copy of the reminder.
+        self.assertTrue(self.inv_1.invoice_user_id)
+        self.assertEqual(friendly.responsible_id, self.inv_1.invoice_user_id)
+        self.assertEqual(friendly.message_partner_ids, friendly.responsible_id.partner_id)
+        self.assertFalse(self._mails_to(friendly.responsible_id.partner_id))
+
+        # Run again the same day, then on the due date: nothing new.
+        for day in ("2026-11-17", DUE):
+            self.assertEqual(self._run(day)["messages"], 0)
+            self.assertFalse(self._mails_to(self.accountant))
+        self.assertEqual(len(self._records()), 1)
+
+        # Seven days overdue: the second level, once.
+        self.assertEqual(self._run("2026-11-27")["messages"], 1)
+        second = self._records() - friendly
+        self.assertEqual(second.level_id, self.level_second)
+        self.assertEqual(second.invoice_ids, self.inv_1 | self.inv_2)
+        mail = self._mails_to(self.accountant)
+        self.assertEqual(len(mail), 1)
+        self.assertIn("Overdue invoices", mail.subject)
+        self.assertIn("3,500.00", mail.body_html)
+        self.assertEqual(self._run("2026-11-28")["messages"], 0)
+        self.assertEqual(len(self._records()), 2)
+
+        # The history, on the invoice and on the customer.
+        self.assertEqual(self.inv_1.dunning_record_ids, friendly | second)
+        self.assertEqual(self.inv_1.dunning_level_id, self.level_second)
+        self.assertEqual(str(self.inv_1.dunning_date), "2026-11-27 00:00:00")
+        self.assertEqual(self.inv_1.dunning_count, 2)
+        self.assertFalse(self.inv_later.dunning_record_ids)
+        self.assertFalse(self.inv_later.dunning_level_id)
+        self.assertEqual(self.customer.dunning_record_ids, friendly | second)
+        self.assertEqual(self.customer.dunning_record_count, 2)
+        self.assertEqual(self.accountant.dunning_record_count, 2)
+        action = self.inv_1.action_view_dunning_records()
+        self.assertEqual(
+            self.env["customer.dunning.record"].search(action["domain"]), friendly | second
+        )
+        action = self.accountant.action_view_dunning_records()
+        self.assertEqual(
+            self.env["customer.dunning.record"].search(action["domain"]), friendly | second
+        )
+
+    def test_late_invoice_gets_highest_level_only(self):
+        """First seen ten days overdue: the second level, never the friendly one after."""
+        self.assertEqual(self._run("2026-11-30")["messages"], 1)
+        self.assertEqual(self._records().level_id, self.level_second)
+        self.assertEqual(self._run("2026-12-01")["messages"], 0)
+        # The invoice falling due on 20 December gets its own friendly reminder.
+        self._run("2026-12-17")
+        last = self._records()[-1]
+        self.assertEqual(last.level_id, self.level_friendly)
+        self.assertEqual(last.invoice_ids, self.inv_later)
+        self.assertAlmostEqual(last.amount_due, 800.0)
+
+    def test_one_message_per_customer_and_level(self):
+        other = self._customer("苏州恒通机械有限公司", email="ap@hengtong.example.com")
+        self._invoice(other, "2026-10-01", 300, due="2026-11-01")
+        self._invoice(other, "2026-10-05", 700, due="2026-11-01")
+        # Ten days overdue for the other customer; the first one gets its friendly reminder.
+        summary = self._run("2026-11-17")
+        self.assertEqual(summary, {"customers": 2, "messages": 2, "failed": 0})
+        self.assertEqual(len(self._mails_to(self.accountant)), 1)
+        mail = self._mails_to(other)
+        self.assertEqual(len(mail), 1)
+        self.assertIn("1,000.00", mail.body_html)  # 300 + 700
+        record = self._records(other)
+        self.assertEqual(record.level_id, self.level_second)
+        self.assertEqual(len(record.invoice_ids), 2)
+        # Two levels due the same day for one customer: one message per level.
+        third = self._customer("宁波远洋贸易有限公司", email="cw@yuanyang.example.com")
+        soon = self._invoice(third, "2026-11-01", 100, due="2026-11-20")
+        late = self._invoice(third, "2026-10-01", 200, due="2026-11-05")
+        summary = self._run("2026-11-17")
+        self.assertEqual(summary, {"customers": 1, "messages": 2, "failed": 0})
+        records = self._records(third)
+        self.assertEqual(records.mapped("level_id"), self.level_friendly | self.level_second)
+        by_level = {record.level_id: record.invoice_ids for record in records}
+        self.assertEqual(by_level[self.level_friendly], soon)
+        self.assertEqual(by_level[self.level_second], late)
+        self.assertEqual(len(self._mails_to(third)), 2)
+
+    # ------------------------------------------------------------------
+    # What is left out
+    # ------------------------------------------------------------------
+    def _audit(self, statement):
+        return {
+            "channel": "token",
+            "ip_address": "127.0.0.1",
+            "user_agent": "Mozilla/5.0 test",
+            "content_hash": statement.content_hash,
+            "name": "王会计",
+        }
+
+    def _sent_statement(self):
+        self.customer.with_company(self.company).statement_policy_id = self.policy
+        statement = self.Statement.generate_statements(
+            self.customer.ids, date(2026, 10, 1), date(2026, 10, 31)
+        )
+        with freeze_time("2026-11-02"), self.mock_mail_gateway():
+            statement._send_by_email()
+        return statement
+
+    def test_disputed_invoice_is_skipped(self):
+        statement = self._sent_statement()
+        line = statement.line_ids.filtered(lambda ln: ln.move_id == self.inv_2)
+        with self.mock_mail_gateway():
+            dispute = statement._record_dispute(
+                line.ids, "amount_differs", "2,000.00", audit=self._audit(statement)
+            )
+        self.assertEqual(dispute.state, "open")
+        self._run("2026-11-27")
+        record = self._records()
+        self.assertEqual(record.invoice_ids, self.inv_1)
+        self.assertAlmostEqual(record.amount_due, 1000.0)
+        mail = self._mails_to(self.accountant)
+        self.assertIn(self.inv_1.name, mail.body_html)
+        self.assertNotIn(self.inv_2.name, mail.body_html)
+        self.assertNotIn("2,500.00", mail.body_html)
+        # Once the dispute is resolved, the invoice is dunned again.
+        dispute.resolution_note = "单价无误"
+        with self.mock_mail_gateway():
+            dispute.action_reject()
+        self.assertEqual(self._run("2026-11-27")["messages"], 1)
+        self.assertEqual(self._records()[-1].invoice_ids, self.inv_2)
+
+    def test_dispute_of_whole_statement_skips_its_invoices(self):
+        statement = self._sent_statement()
+        with self.mock_mail_gateway():
+            statement._record_dispute([], "already_paid", 0, audit=self._audit(statement))
+        # The two invoices listed on the disputed statement wait; the later one does not.
+        self._run("2026-12-17")
+        self.assertEqual(self._records().invoice_ids, self.inv_later)
+
+    def test_do_not_dun(self):
+        self.customer.with_company(self.company).dunning_blocked = True
+        self.assertEqual(self._run("2026-11-27")["messages"], 0)
+        self.assertFalse(self._records())
+        self.assertFalse(self._mails_to(self.accountant))
+        # The switch belongs to the company: another company would still dun.
+        self.assertFalse(
+            self.customer.sudo().with_company(self.env.ref("base.main_company")).dunning_blocked
+        )
+        self.customer.with_company(self.company).dunning_blocked = False
+        self.inv_2.dunning_excluded = True
+        self._run("2026-11-27")
+        self.assertEqual(self._records().invoice_ids, self.inv_1)
+        self.assertFalse(self.inv_2.copy().dunning_excluded)
+
+    def test_paid_and_draft_invoices_are_not_dunned(self):
+        self._pay(self.inv_1, 1000, "2026-11-10")
+        self._pay(self.inv_2, 500, "2026-11-10")
+        draft = self.inv_1.copy({"invoice_date": "2026-10-21", "invoice_date_due": DUE})
+        self.assertEqual(draft.state, "draft")
+        self._run("2026-11-27")
+        record = self._records()
+        self.assertEqual(record.invoice_ids, self.inv_2)
+        self.assertAlmostEqual(record.amount_due, 2000.0)
+        self.assertIn("2,000.00", self._mails_to(self.accountant).body_html)
+
+    # ------------------------------------------------------------------
+    # Failure isolation
+    # ------------------------------------------------------------------
+    def test_failing_customer_is_isolated_and_retried(self):
+        second = self._customer("苏州恒通机械有限公司", email="ap@hengtong.example.com")
+        third = self._customer("宁波远洋贸易有限公司", email="cw@yuanyang.example.com")
+        self._invoice(second, "2026-10-01", 300, due=DUE)
+        self._invoice(third, "2026-10-01", 400, due=DUE)
+        send_email = CustomerDunningRecord._send_email
+
+        def failing(record):
+            if record.partner_id == second:
+                raise UserError("mail server unreachable")
+            return send_email(record)
+
+        with patch.object(CustomerDunningRecord, "_send_email", failing):
+            summary = self._run("2026-11-27")
+        self.assertEqual(summary, {"customers": 2, "messages": 2, "failed": 1})
+        self.assertEqual(len(self._records()), 1)
+        self.assertEqual(len(self._records(third)), 1)
+        self.assertFalse(self._records(second))
+        self.assertEqual(len(self._mails_to(self.accountant)), 1)
+        self.assertEqual(len(self._mails_to(third)), 1)
+        self.assertFalse(self._mails_to(second))
+        note = second.message_ids.filtered(lambda m: "Dunning failed" in m.body)
+        self.assertEqual(len(note), 1)
+        self.assertIn("mail server unreachable", note.body)
+
+        # The next run sends the failed customer only.
+        summary = self._run("2026-11-28")
+        self.assertEqual(summary, {"customers": 1, "messages": 1, "failed": 0})
+        self.assertEqual(self._records(second).level_id, self.level_second)
+        self.assertEqual(len(self._mails_to(second)), 1)
+        self.assertEqual(len(self._records()), 1)
+        self.assertEqual(len(self._records(third)), 1)
+
+    def test_customer_without_email_gets_an_activity(self):
+        silent = self._customer("无邮箱客户")
+        self._invoice(silent, "2026-10-01", 600, due=DUE)
+        self._run("2026-11-27")
+        record = self._records(silent)
+        self.assertEqual(record.channel, "activity")
+        self.assertIn("no email address", record.note)
+        self.assertEqual(record.activity_id.res_id, silent.id)
+
+    # ------------------------------------------------------------------
+    # Activities and letters
+    # ------------------------------------------------------------------
+    def test_activity_for_the_salesperson(self):
+        salesperson = new_test_user(
+            self.env,
+            login="dunning_sales",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.customer.user_id = salesperson
+        self._run("2026-12-20")  # 30 days overdue; the later invoice is due that day
+        record = self._records().filtered(lambda r: r.level_id == self.level_call)
+        self.assertEqual(record.invoice_ids, self.inv_1 | self.inv_2)
+        self.assertEqual(record.channel, "activity")
+        activity = record.activity_id
+        self.assertEqual(activity.res_model, "res.partner")
+        self.assertEqual(activity.res_id, self.customer.id)
+        self.assertEqual(activity.user_id, salesperson)
+        self.assertEqual(record.responsible_id, salesperson)
+        self.assertEqual(
+            activity.activity_type_id,
+            self.env.ref("customer_reconciliation.mail_activity_dunning"),
+        )
+        self.assertEqual(str(activity.date_deadline), "2026-12-20")
+        self.assertIn("3,500.00", activity.summary)
+        self.assertIn(self.inv_1.name, activity.note)
+        self.assertIn(self.inv_2.name, activity.note)
+        # No email for the call level: the only one is the later invoice's friendly reminder.
+        mail = self._mails_to(self.accountant)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(self.inv_later.name, mail.body_html)
+        self.assertNotIn(self.inv_1.name, mail.body_html)
+        # The salesperson sees the activity on the customer without dunning rights.
+        self.assertTrue(self.customer.with_user(salesperson).activity_ids)
+
+    def test_legal_notice_letter(self):
+        responsible = new_test_user(
+            self.env,
+            login="dunning_responsible",
+            groups="customer_reconciliation.group_statement_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.customer.statement_user_id = responsible
+        big = self._invoice(self.customer, "2026-09-01", 12345.6, due="2026-10-01")
+        self._run("2026-11-30")  # 60 days overdue for the big one, 10 for the others
+        letter = self._records().filtered(lambda r: r.level_id == self.level_legal)
+        self.assertEqual(letter.invoice_ids, big)
+        self.assertEqual(letter.channel, "letter")
+        self.assertEqual(letter.amount_due_words, "壹万贰仟叁佰肆拾伍元陆角整")
+        # The letter is on the customer's chatter, with an activity to print and send it.
+        message = letter.mail_message_id
+        self.assertEqual(message.model, "res.partner")
+        self.assertEqual(message.res_id, self.customer.id)
+        self.assertEqual(letter.letter_attachment_id, message.attachment_ids)
+        self.assertTrue(letter.letter_attachment_id.name.startswith("Final Notice"))
+        self.assertEqual(letter.activity_id.user_id, responsible)
+        self.assertEqual(
+            letter.activity_id.activity_type_id,
+            self.env.ref("customer_reconciliation.mail_activity_dunning_letter"),
+        )
+        html = str(
+            self.env["ir.actions.report"]._render_qweb_html(
+                "customer_reconciliation.action_report_customer_dunning_letter", letter.ids
+            )[0],
+            "utf-8",
+        )
+        for text in (
+            "最后催款通知函",
+            big.name,
+            "12,345.60",
+            "壹万贰仟叁佰肆拾伍元陆角整",
+            self.company.name,
+            "5</strong> 日内",
+        ):
+            self.assertIn(text, html)
+        self.assertNotIn(self.inv_1.name, html)
+        self.assertNotIn("催款函 Payment Reminder", html)
+        # The printed reminder of a non-legal letter level is the milder letter.
+        self.level_legal.legal_notice = False
+        html = str(
+            self.env["ir.actions.report"]._render_qweb_html(
+                "customer_reconciliation.action_report_customer_dunning_letter", letter.ids
+            )[0],
+            "utf-8",
+        )
+        self.assertIn("催款函 Payment Reminder", html)
+        self.assertNotIn("最后催款通知函", html)
+
+    # ------------------------------------------------------------------
+    # Running it
+    # ------------------------------------------------------------------
+    def test_run_now_and_cron(self):
+        with freeze_time("2026-11-27"), self.mock_mail_gateway():
+            action = (
+                self.env["customer.dunning.level"]
+                .with_context(allowed_company_ids=self.company.ids)
+                .action_run_now()
+            )
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("1 reminder(s) sent to 1 customer(s)", action["params"]["message"])
+        self.assertEqual(len(self._records()), 1)
+        cron = self.env.ref("customer_reconciliation.ir_cron_customer_dunning")
+        self.assertEqual(cron.code, "model._cron_dun()")
+        self.assertEqual(cron.interval_type, "days")
+        with freeze_time("2026-12-20"), self.mock_mail_gateway():
+            cron.method_direct_trigger()
+        self.assertEqual(self._records()[-1].level_id, self.level_call)
+        self.assertEqual(self._records()[-1].user_id, self.env.ref("base.user_root"))
+
+    def test_levels(self):
+        main = self.env.ref("base.main_company")
+        levels = self.env["customer.dunning.level"].sudo()._get_levels(main)
+        self.assertEqual(levels.mapped("days"), [-3, 7, 30, 60])
+        self.assertEqual(levels.mapped("channel"), ["email", "email", "activity", "letter"])
+        self.assertEqual(levels.mapped("legal_notice"), [False, False, False, True])
+        self.assertEqual(
+            self.env["customer.dunning.level"]._get_levels(self.company),
+            self.level_friendly | self.level_second | self.level_call | self.level_legal,
+        )
+        empty = self.env["res.company"].create({"name": "No Levels Ltd"})
+        self.assertFalse(self.env["customer.dunning.level"]._get_levels(empty))
+        self.assertEqual(
+            self.env["customer.dunning.level"]._run_dunning(empty),
+            {"customers": 0, "messages": 0, "failed": 0},
+        )
+        with self.assertRaisesRegex(ValidationError, "needs an email template"):
+            self.env["customer.dunning.level"].create(
+                {
+                    "name": "No template",
+                    "days": 3,
+                    "channel": "email",
+                    "mail_template_id": False,
+                    "company_id": self.company.id,
+                }
+            )

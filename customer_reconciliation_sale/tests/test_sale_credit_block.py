@@ -1,0 +1,62 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.customer_reconciliation.tests.common import StatementCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSaleCreditBlock(StatementCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._customer("受限客户")
+        for month in (5, 6, 7):
+            cls._invoice(cls.customer, date(2026, month, 1), 1000, due=date(2026, month, 2))
+        cls.policy_credit = cls.env["customer.credit.policy"]._get_policy(cls.company)
+        with freeze_time("2026-11-20"):
+            cls.env["customer.credit.engine"]._rate_company(cls.company)
+        cls.grade = cls.customer.credit_grade_id
+        cls.customer.with_company(cls.company).credit_limit = 5000
+        cls.company.account_use_credit_limit = True
+        cls.salesman = new_test_user(
+            cls.env, login="credit_salesman",
+            groups="sales_team.group_sale_salesman,customer_reconciliation.group_statement_user",
+            company_id=cls.company.id, company_ids=[cls.company.id],
+        )
+
+    def _order(self, amount):
+        return self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [
+                    (0, 0, {"product_id": self.product_a.id, "product_uom_qty": 1,
+                            "price_unit": amount, "tax_id": [(5, 0, 0)]})
+                ],
+            }
+        )
+
+    def test_block_grade_refuses_salesman_allows_manager(self):
+        self.assertTrue(self.grade)
+        self.grade.sale_policy = "block"
+        order = self._order(2500)  # 3000 open + 2500 > 5000
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "draft")
+        order.action_confirm()  # the administrator is a statement manager
+        self.assertEqual(order.state, "sale")
+        self.assertTrue(order.message_ids.filtered(lambda m: "allowed by" in m.body))
+
+    def test_under_limit_or_warning_grade_confirms(self):
+        self.grade.sale_policy = "block"
+        small = self._order(1000)
+        small.with_user(self.salesman).action_confirm()
+        self.assertEqual(small.state, "sale")
+        self.grade.sale_policy = "warn"
+        big = self._order(9000)
+        self.assertTrue(big.partner_credit_warning)
+        big.with_user(self.salesman).action_confirm()
+        self.assertEqual(big.state, "sale")
