@@ -25,7 +25,6 @@ class AccountMove(models.Model):
     )
     dunning_level_id = fields.Many2one(
         "customer.dunning.level",
-        string="Dunning Level",
         compute="_compute_dunning_level",
         store=True,
         readonly=True,
@@ -45,7 +44,7 @@ class AccountMove(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # The customer invoices the dunning run looks at, by company and due date.
         create_index(
             self.env.cr,
@@ -54,6 +53,7 @@ class AccountMove(models.Model):
             ["company_id", "invoice_date_due"],
             where="move_type = 'out_invoice' AND state = 'posted' AND amount_residual_signed > 0",
         )
+        return res
 
     @api.depends("dunning_record_ids.level_id", "dunning_record_ids.date")
     def _compute_dunning_level(self):

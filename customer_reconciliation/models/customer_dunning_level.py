@@ -5,7 +5,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -258,7 +258,8 @@ class CustomerDunningLevel(models.Model):
     @api.model
     def _cron_dun(self):
         """Scheduled action: dun the customers of every company that has levels."""
-        companies = self.sudo().search([]).company_id
+        with_levels = self.sudo()._read_group([("active", "=", True)], ["company_id"])
+        companies = self.env["res.company"].browse([company.id for [company] in with_levels])
         summary = self.with_context(allowed_company_ids=companies.ids)._run_dunning(companies)
         _logger.info("Dunning run: %s", summary)
         return summary
@@ -278,11 +279,12 @@ class CustomerDunningLevel(models.Model):
         today = today or fields.Date.context_today(self)
         rows = self._get_dunning_groups(companies, today)
         groups = defaultdict(list)
-        for company_id, partner_id, level_id, move_ids in rows:
-            groups[partner_id].append((company_id, level_id, move_ids))
+        for __, partner_id, level_id, move_ids in rows:
+            groups[partner_id].append((level_id, move_ids))
         partners = self.env["res.partner"].browse(list(groups))
         all_move_ids = [move_id for row in rows for move_id in row[3]]
         levels = self.browse({row[2] for row in rows})
+        Move = self.env["account.move"]
         Record = self.env["customer.dunning.record"].with_context(
             # Queued, not sent at once: a rolled back customer then sends nothing.
             mail_notify_force_send=False,
@@ -290,11 +292,17 @@ class CustomerDunningLevel(models.Model):
         )
 
         def process(chunk):
-            for partner in chunk:
-                for company_id, level_id, move_ids in groups[partner.id]:
-                    level = levels.browse(level_id).with_prefetch(levels._prefetch_ids)
-                    invoices = self.env["account.move"].browse(move_ids).with_prefetch(all_move_ids)
-                    Record.with_company(company_id)._dun(level, partner, invoices)
+            Record._dun(
+                [
+                    (
+                        levels.browse(level_id).with_prefetch(levels._prefetch_ids),
+                        partner,
+                        Move.browse(move_ids).with_prefetch(all_move_ids),
+                    )
+                    for partner in chunk
+                    for level_id, move_ids in groups[partner.id]
+                ]
+            )
 
         def on_failure(partner, error):
             partner._message_log(
@@ -316,8 +324,15 @@ class CustomerDunningLevel(models.Model):
         }
 
     def action_run_now(self):
-        """Run the dunning of the current companies by hand and say what it did."""
-        summary = self._run_dunning(self.env.companies)
+        """Run the dunning of the current companies by hand and say what it did.
+
+        Like the scheduled action it works as a system process (letters and
+        activities go on customers the user may not edit), but only statement
+        users may start it, and only for the companies they work in.
+        """
+        if not self.env.user.has_group("customer_reconciliation.group_statement_user"):
+            raise AccessError(self.env._("Only statement users can run the dunning."))
+        summary = self.sudo()._run_dunning(self.env.companies)
         message = self.env._(
             "%(messages)s reminder(s) sent to %(customers)s customer(s); %(failed)s customer(s) "
             "failed and will be retried.",

@@ -31,13 +31,11 @@ class CustomerDunningRecord(models.Model):
     )
     contact_id = fields.Many2one(
         "res.partner",
-        string="Contact",
         readonly=True,
         help="The invoice contact of the customer the reminder was addressed to.",
     )
     level_id = fields.Many2one(
         "customer.dunning.level",
-        string="Level",
         required=True,
         index=True,
         readonly=True,
@@ -77,9 +75,7 @@ class CustomerDunningRecord(models.Model):
         "follows the customer's replies to the email.",
     )
     mail_message_id = fields.Many2one("mail.message", string="Message", readonly=True)
-    activity_id = fields.Many2one(
-        "mail.activity", string="Activity", readonly=True, ondelete="set null"
-    )
+    activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null")
     letter_attachment_id = fields.Many2one(
         "ir.attachment", string="Letter", readonly=True, ondelete="set null"
     )
@@ -117,52 +113,80 @@ class CustomerDunningRecord(models.Model):
     # Making a reminder
     # ------------------------------------------------------------------
     @api.model
-    def _dun(self, level, partner, invoices):
-        """Record and send one reminder of ``level`` to ``partner`` for ``invoices``."""
-        contact = partner.browse(partner.address_get(["invoice"])["invoice"])
-        record = self.create(
-            {
-                "company_id": level.company_id.id,
-                "partner_id": partner.id,
-                "contact_id": contact.id,
-                "level_id": level.id,
-                "invoice_ids": [Command.set(invoices.ids)],
-                "amount_due": sum(invoices.mapped("amount_residual_signed")),
-                "channel": level.channel,
-            }
-        )
-        record._send()
-        return record
+    def _dun(self, reminders):
+        """Record and send reminders.
+
+        :param reminders: list of ``(level, partner, invoices)``, one reminder
+            of ``level`` to the commercial ``partner`` for its ``invoices``
+        :return: the dunning records made
+        """
+        vals_list = []
+        for level, partner, invoices in reminders:
+            contact = partner.browse(partner.address_get(["invoice"])["invoice"])
+            vals_list.append(
+                {
+                    "company_id": level.company_id.id,
+                    "partner_id": partner.id,
+                    "contact_id": contact.id,
+                    "level_id": level.id,
+                    "invoice_ids": [Command.set(invoices.ids)],
+                    "amount_due": sum(invoices.mapped("amount_residual_signed")),
+                    "channel": level.channel,
+                }
+            )
+        records = self.create(vals_list)
+        records._send()
+        return records
 
     def _send(self):
-        """Send each record by its channel: ``_send_email``, ``_send_activity``..."""
-        for record in self:
-            getattr(record, f"_send_{record.channel}")()
+        """Send the records by their channel: ``_send_email``, ``_send_activity``..."""
+        for channel, records in self.grouped("channel").items():
+            getattr(records, f"_send_{channel}")()
 
     def _send_email(self):
-        self.ensure_one()
-        if not self.contact_id.email:
-            self.write(
+        """Email the invoice contacts, rendering each template once for all its records.
+
+        A contact without an email address gets an activity for the responsible
+        instead.
+        """
+        no_email = self.filtered(lambda record: not record.contact_id.email)
+        for record in no_email:
+            record.write(
                 {
                     "channel": "activity",
                     "note": self.env._(
                         "%(contact)s has no email address: remind the customer another way.",
-                        contact=self.contact_id.display_name,
+                        contact=record.contact_id.display_name,
                     ),
                 }
             )
-            return self._send_activity()
-        message = self.message_post_with_source(
-            self.level_id.mail_template_id,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-        # Replies of the customer come back to this record: someone must follow it,
-        # subscribed only now so as not to receive the reminder itself.
-        responsible = self._get_responsible()
-        self.message_subscribe(partner_ids=responsible.partner_id.ids)
-        self.write({"mail_message_id": message[:1].id, "responsible_id": responsible.id})
-        return message
+        no_email._send_activity()
+        comment = self.env.ref("mail.mt_comment")
+        to_email = self - no_email
+        for template, records in to_email.grouped(lambda r: r.level_id.mail_template_id).items():
+            composer = (
+                self.env["mail.compose.message"]
+                .with_context(
+                    default_composition_mode="comment",
+                    default_model=self._name,
+                    default_res_ids=records.ids,
+                    default_template_id=template.id,
+                )
+                .create({"message_type": "comment", "subtype_id": comment.id})
+            )
+            __, messages = composer._action_send_mail()
+            message_by_record = {message.res_id: message for message in messages}
+            for record in records:
+                # Replies of the customer come back to the record: its responsible
+                # follows it, subscribed only now so as not to get the reminder itself.
+                responsible = record._get_responsible()
+                record.message_subscribe(partner_ids=responsible.partner_id.ids)
+                record.write(
+                    {
+                        "mail_message_id": message_by_record[record.id].id,
+                        "responsible_id": responsible.id,
+                    }
+                )
 
     def _get_responsible(self):
         """Who follows this reminder up.
@@ -198,18 +222,22 @@ class CustomerDunningRecord(models.Model):
         return activity
 
     def _send_activity(self):
-        self.ensure_one()
-        return self._schedule_activity(
-            "customer_reconciliation.mail_activity_dunning",
-            self.env._(
-                "%(level)s: remind the customer of %(count)s invoice(s), %(amount)s",
-                level=self.level_id.name,
-                count=len(self.invoice_ids),
-                amount=self._format_amount(),
-            ),
-        )
+        for record in self:
+            record._schedule_activity(
+                "customer_reconciliation.mail_activity_dunning",
+                self.env._(
+                    "%(level)s: remind the customer of %(count)s invoice(s), %(amount)s",
+                    level=record.level_id.name,
+                    count=len(record.invoice_ids),
+                    amount=record._format_amount(),
+                ),
+            )
 
     def _send_letter(self):
+        for record in self:
+            record._send_one_letter()
+
+    def _send_one_letter(self):
         self.ensure_one()
         content, report_format = self.env["ir.actions.report"]._render_qweb_pdf(
             LETTER_REPORT, self.ids

@@ -47,14 +47,18 @@ class TestCreditRating(StatementCommon):
         cls._invoice(cls.big_overdue, date(2026, 7, 18), 50000, due=date(2026, 8, 17))
         cls._invoice(cls.newcomer, date(2026, 11, 2), 500, due=date(2026, 12, 2))
         # The disputer disputes a small line of each of two statements.
-        for date_from, date_to in ((date(2026, 8, 1), date(2026, 8, 31)),
-                                   (date(2026, 9, 1), date(2026, 9, 30))):
+        for date_from, date_to in (
+            (date(2026, 8, 1), date(2026, 8, 31)),
+            (date(2026, 9, 1), date(2026, 9, 30)),
+        ):
             cls._invoice(cls.disputer, date_to, 10, due=date_to + timedelta(days=30))
             statement = cls.Statement.generate_statements(cls.disputer.ids, date_from, date_to)
             statement._send_by_email()
             line = statement.line_ids.filtered(lambda ln: ln.debit == 10)
             statement._record_dispute(
-                line.ids, "amount_differs", 8,
+                line.ids,
+                "amount_differs",
+                8,
                 audit={"channel": "token", "content_hash": statement.content_hash},
             )
         cls.engine = cls.env["customer.credit.engine"]
@@ -65,17 +69,24 @@ class TestCreditRating(StatementCommon):
 
     def _rating(self, partner):
         return self.env["customer.credit.rating"].search(
-            [("partner_id", "=", partner.id), ("is_current", "=", True),
-             ("company_id", "=", self.company.id)]
+            [
+                ("partner_id", "=", partner.id),
+                ("is_current", "=", True),
+                ("company_id", "=", self.company.id),
+            ]
         )
 
     def _expected(self, values):
         """Score from factor values by the documented scales and default weights."""
         scale = {
-            "days_beyond_terms": (25, 0, 60), "overdue_ratio": (20, 0, 50),
-            "oldest_overdue_days": (15, 0, 120), "on_time_rate": (15, 100, 50),
-            "dispute_rate": (5, 0, 30), "confirmation_days": (5, 0, 30),
-            "limit_utilisation": (5, 50, 120), "tenure_months": (5, 36, 0),
+            "days_beyond_terms": (25, 0, 60),
+            "overdue_ratio": (20, 0, 50),
+            "oldest_overdue_days": (15, 0, 120),
+            "on_time_rate": (15, 100, 50),
+            "dispute_rate": (5, 0, 30),
+            "confirmation_days": (5, 0, 30),
+            "limit_utilisation": (5, 50, 120),
+            "tenure_months": (5, 36, 0),
             "monthly_sales": (5, 100000, 0),
         }
         total = weights = 0
@@ -89,8 +100,14 @@ class TestCreditRating(StatementCommon):
         self._rate()
         rating = self._rating(self.on_time)
         expected = self._expected(
-            {"days_beyond_terms": 0, "overdue_ratio": 0, "oldest_overdue_days": 0,
-             "on_time_rate": 100, "tenure_months": TENURE, "monthly_sales": 4000 / 12}
+            {
+                "days_beyond_terms": 0,
+                "overdue_ratio": 0,
+                "oldest_overdue_days": 0,
+                "on_time_rate": 100,
+                "tenure_months": TENURE,
+                "monthly_sales": 4000 / 12,
+            }
         )
         self.assertAlmostEqual(rating.score, expected)
         self.assertAlmostEqual(rating.score, 89.3)
@@ -112,8 +129,14 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.days_beyond_terms, 30.0)
         self.assertAlmostEqual(rating.on_time_rate, 0.0)
         expected = self._expected(
-            {"days_beyond_terms": 30, "overdue_ratio": 0, "oldest_overdue_days": 0,
-             "on_time_rate": 0, "tenure_months": TENURE, "monthly_sales": 4000 / 12}
+            {
+                "days_beyond_terms": 30,
+                "overdue_ratio": 0,
+                "oldest_overdue_days": 0,
+                "on_time_rate": 0,
+                "tenure_months": TENURE,
+                "monthly_sales": 4000 / 12,
+            }
         )
         self.assertAlmostEqual(rating.score, expected)
         self.assertAlmostEqual(rating.score, 57.0)
@@ -127,8 +150,14 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.open_amount, 50000.0)
         self.assertAlmostEqual(rating.overdue_amount, 50000.0)
         expected = self._expected(
-            {"days_beyond_terms": 0, "overdue_ratio": 100, "oldest_overdue_days": 95,
-             "on_time_rate": 100, "tenure_months": TENURE, "monthly_sales": 53000 / 12}
+            {
+                "days_beyond_terms": 0,
+                "overdue_ratio": 100,
+                "oldest_overdue_days": 95,
+                "on_time_rate": 100,
+                "tenure_months": TENURE,
+                "monthly_sales": 53000 / 12,
+            }
         )
         self.assertAlmostEqual(rating.score, expected)
         self.assertEqual(rating.grade_id.name, "C")
@@ -147,9 +176,15 @@ class TestCreditRating(StatementCommon):
         open_amount = 20.0
         overdue = 10.0  # the August one is due 30 September
         expected = self._expected(
-            {"days_beyond_terms": 0, "overdue_ratio": 100 * overdue / open_amount,
-             "oldest_overdue_days": 51, "on_time_rate": 100, "dispute_rate": 100,
-             "tenure_months": TENURE, "monthly_sales": 4020 / 12}
+            {
+                "days_beyond_terms": 0,
+                "overdue_ratio": 100 * overdue / open_amount,
+                "oldest_overdue_days": 51,
+                "on_time_rate": 100,
+                "dispute_rate": 100,
+                "tenure_months": TENURE,
+                "monthly_sales": 4020 / 12,
+            }
         )
         self.assertAlmostEqual(rating.score, expected)
 
@@ -177,12 +212,19 @@ class TestCreditRating(StatementCommon):
             policy.write({"factor_ids": [(1, factor.id, {"weight": 30})]})
         # Move 15 points from on-time to days beyond terms: the late payer loses more.
         days = policy.factor_ids.filtered(lambda f: f.code == "days_beyond_terms")
-        policy.write({"factor_ids": [(1, factor.id, {"weight": 0}),
-                                     (1, days.id, {"weight": 40})]})
+        policy.write({"factor_ids": [(1, factor.id, {"weight": 0}), (1, days.id, {"weight": 40})]})
         self._rate()
         expected = round(
-            (40 * 50 + 20 * 100 + 15 * 100 + 0 * 0 + 5 * points(TENURE, 36, 0)
-             + 5 * points(4000 / 12, 100000, 0)) / 85, 1
+            (
+                40 * 50
+                + 20 * 100
+                + 15 * 100
+                + 0 * 0
+                + 5 * points(TENURE, 36, 0)
+                + 5 * points(4000 / 12, 100000, 0)
+            )
+            / 85,
+            1,
         )
         self.assertAlmostEqual(self._rating(self.late).score, expected)
 
@@ -236,16 +278,17 @@ class TestCreditRating(StatementCommon):
         policy = self.env["customer.credit.policy"]._get_policy(self.company)
         factor = policy.factor_ids.filtered(lambda f: f.code == "on_time_rate")
         days = policy.factor_ids.filtered(lambda f: f.code == "days_beyond_terms")
-        policy.write({"factor_ids": [(1, factor.id, {"weight": 0}),
-                                     (1, days.id, {"weight": 40})]})
+        policy.write({"factor_ids": [(1, factor.id, {"weight": 0}), (1, days.id, {"weight": 40})]})
         customer = self._customer("两地客户")
         for index in range(3):
             day = date(2026, 6 + index, 1)
             invoice = self._invoice(customer, day, 1000, due=day, company=other)
             self._pay(invoice.with_company(other), 1000, day + timedelta(days=30))
         self.assertEqual(
-            self.env["customer.credit.policy"]._get_policy(other).factor_ids.filtered(
-                lambda f: f.code == "on_time_rate").weight,
+            self.env["customer.credit.policy"]
+            ._get_policy(other)
+            .factor_ids.filtered(lambda f: f.code == "on_time_rate")
+            .weight,
             15,
         )
         with freeze_time(TODAY):
@@ -255,8 +298,16 @@ class TestCreditRating(StatementCommon):
         )
         tenure = (date(2026, 11, 20) - date(2026, 6, 1)).days / 30.4375
         expected = round(
-            (25 * 50 + 20 * 100 + 15 * 100 + 15 * 0 + 5 * points(tenure, 36, 0)
-             + 5 * points(3000 / 12, 100000, 0)) / 85, 1
+            (
+                25 * 50
+                + 20 * 100
+                + 15 * 100
+                + 15 * 0
+                + 5 * points(tenure, 36, 0)
+                + 5 * points(3000 / 12, 100000, 0)
+            )
+            / 85,
+            1,
         )
         self.assertAlmostEqual(rating.score, expected)
         self.assertFalse(self._rating(customer))  # nothing in the first company
@@ -280,7 +331,8 @@ class TestCreditRating(StatementCommon):
             statement._send_by_email()
         with freeze_time("2026-11-06"):
             statement._record_confirmation(
-                "会计", signature=SIGNATURE,
+                "会计",
+                signature=SIGNATURE,
                 audit={"channel": "token", "content_hash": statement.content_hash},
             )
         self._rate()

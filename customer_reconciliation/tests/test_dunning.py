@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -294,10 +294,10 @@ class TestDunning(StatementCommon, MockEmail):
         self._invoice(third, "2026-10-01", 400, due=DUE)
         send_email = CustomerDunningRecord._send_email
 
-        def failing(record):
-            if record.partner_id == second:
-                raise UserError("mail server unreachable")
-            return send_email(record)
+        def failing(records):
+            if second in records.partner_id:
+                raise ConnectionRefusedError("mail server unreachable")
+            return send_email(records)
 
         with patch.object(CustomerDunningRecord, "_send_email", failing):
             summary = self._run("2026-11-27")
@@ -434,13 +434,38 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("1 reminder(s) sent to 1 customer(s)", action["params"]["message"])
         self.assertEqual(len(self._records()), 1)
+        # A billing user runs it too, activities on customers included; others may not.
+        clerk = new_test_user(
+            self.env,
+            login="dunning_clerk",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.assertFalse(clerk.has_group("base.group_partner_manager"))
+        with freeze_time("2026-12-20"), self.mock_mail_gateway():
+            action = self.env["customer.dunning.level"].with_user(clerk).action_run_now()
+        self.assertIn("2 reminder(s) sent to 1 customer(s)", action["params"]["message"])
+        call = self._records().filtered(lambda r: r.level_id == self.level_call)
+        self.assertEqual(call.user_id, clerk)
+        self.assertTrue(call.activity_id)
+        reader = new_test_user(
+            self.env,
+            login="dunning_reader",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        with self.assertRaises(AccessError):
+            self.env["customer.dunning.level"].with_user(reader).action_run_now()
         cron = self.env.ref("customer_reconciliation.ir_cron_customer_dunning")
         self.assertEqual(cron.code, "model._cron_dun()")
         self.assertEqual(cron.interval_type, "days")
-        with freeze_time("2026-12-20"), self.mock_mail_gateway():
+        with freeze_time("2027-01-20"), self.mock_mail_gateway():
             cron.method_direct_trigger()
-        self.assertEqual(self._records()[-1].level_id, self.level_call)
-        self.assertEqual(self._records()[-1].user_id, self.env.ref("base.user_root"))
+        by_cron = self._records().filtered(lambda r: r.user_id == self.env.ref("base.user_root"))
+        self.assertEqual(by_cron.level_id, self.level_call | self.level_legal)
+        self.assertEqual(by_cron.filtered("legal_notice").invoice_ids, self.inv_1 | self.inv_2)
 
     def test_levels(self):
         main = self.env.ref("base.main_company")

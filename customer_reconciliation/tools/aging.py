@@ -22,6 +22,8 @@ def parse_boundaries(text):
     parts = [part.strip() for part in str(text).replace("，", ",").split(",")]
     values = []
     for part in parts:
+        if part.startswith("-") and part[1:].isdigit():
+            raise ValueError("aging boundaries must be positive numbers of days")
         if not part.isdigit():
             raise ValueError(f"'{part}' is not a whole number of days")
         values.append(int(part))

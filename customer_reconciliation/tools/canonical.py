@@ -43,7 +43,9 @@ def serialise(content, digits=2):
     """The canonical bytes of ``content`` (a dict of plain values).
 
     Floats and Decimals are amounts and become fixed-point strings; integers
-    stay integers; ``False`` (Odoo's empty value) becomes ``null``.
+    stay integers (they are ids and counts: pass amounts as Decimal or float,
+    as the database and the ORM give them); ``False`` (Odoo's empty value)
+    becomes ``null``.
     """
     payload = {"v": HASH_VERSION, "content": _normalise(content, digits)}
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(

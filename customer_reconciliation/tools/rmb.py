@@ -51,7 +51,7 @@ def integer_capitals(number):
 
 
 def amount_in_words(amount):
-    """``Decimal('1004.50')`` → ``'壹仟零肆元伍角'``; ``0`` → ``'零元整'``."""
+    """``Decimal('1004.50')`` → ``'壹仟零肆元伍角整'``; ``0`` → ``'零元整'``."""
     value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     sign = "负" if value < 0 else ""
     value = abs(value)

@@ -23,18 +23,29 @@ class TestSaleCreditBlock(StatementCommon):
         cls.customer.with_company(cls.company).credit_limit = 5000
         cls.company.account_use_credit_limit = True
         cls.salesman = new_test_user(
-            cls.env, login="credit_salesman",
+            cls.env,
+            login="credit_salesman",
             groups="sales_team.group_sale_salesman,customer_reconciliation.group_statement_user",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
 
     def _order(self, amount):
         return self.env["sale.order"].create(
             {
                 "partner_id": self.customer.id,
+                "user_id": self.salesman.id,
                 "order_line": [
-                    (0, 0, {"product_id": self.product_a.id, "product_uom_qty": 1,
-                            "price_unit": amount, "tax_id": [(5, 0, 0)]})
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": self.product_a.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_id": [(5, 0, 0)],
+                        },
+                    )
                 ],
             }
         )
