@@ -75,3 +75,10 @@ class AccountMove(models.Model):
         action["domain"] = [("invoice_ids", "in", self.ids)]
         action["context"] = {"create": False}
         return action
+
+    def _post(self, soft=True):
+        # A customer whose credit grade blocks sales above the limit cannot be
+        # invoiced further (Odoo's own credit-limit test), unless a manager posts.
+        for move in self.filtered(lambda m: m.move_type == "out_invoice"):
+            move.partner_id._check_credit_grade_block(move, current_amount=move.amount_total_signed)
+        return super()._post(soft=soft)

@@ -96,50 +96,47 @@ class CustomerStatementXlsx(models.AbstractModel):
     @api.model
     def _line_columns(self):
         """Columns of the lines table: ``(key, label, width)``."""
-        _ = self.env._
         return [
-            ("date", _("Date"), 16),
-            ("move_name", _("Number"), 20),
-            ("document_type", _("Type"), 16),
-            ("ref", _("Reference"), 26),
-            ("date_maturity", _("Due Date"), 11),
-            ("debit", _("Debit"), 16),
-            ("credit", _("Credit"), 16),
-            ("running_balance", _("Balance"), 16),
-            ("open_amount", _("Open Amount"), 16),
+            ("date", self.env._("Date"), 16),
+            ("move_name", self.env._("Number"), 20),
+            ("document_type", self.env._("Type"), 16),
+            ("ref", self.env._("Reference"), 26),
+            ("date_maturity", self.env._("Due Date"), 11),
+            ("debit", self.env._("Debit"), 16),
+            ("credit", self.env._("Credit"), 16),
+            ("running_balance", self.env._("Balance"), 16),
+            ("open_amount", self.env._("Open Amount"), 16),
         ]
 
     @api.model
     def _currency_line_columns(self):
         """Columns of the lines table of a currency section."""
-        _ = self.env._
         return [
-            ("date", _("Date")),
-            ("move_name", _("Number")),
-            ("document_type", _("Type")),
-            ("ref", _("Reference")),
-            ("date_maturity", _("Due Date")),
-            ("amount_currency", _("Amount")),
-            ("running_balance_currency", _("Balance")),
-            ("open_amount_currency", _("Open Amount")),
+            ("date", self.env._("Date")),
+            ("move_name", self.env._("Number")),
+            ("document_type", self.env._("Type")),
+            ("ref", self.env._("Reference")),
+            ("date_maturity", self.env._("Due Date")),
+            ("amount_currency", self.env._("Amount")),
+            ("running_balance_currency", self.env._("Balance")),
+            ("open_amount_currency", self.env._("Open Amount")),
         ]
 
     @api.model
     def _summary_columns(self):
         """Columns of the summary sheet: ``(key, label, width)``."""
-        _ = self.env._
         return [
-            ("name", _("Number"), 20),
-            ("partner", _("Customer"), 32),
-            ("date_from", _("From"), 11),
-            ("date_to", _("Cut-off"), 11),
-            ("currency", _("Currency"), 9),
-            ("opening_balance", _("Opening Balance"), 16),
-            ("total_debit", _("Period Debit"), 16),
-            ("total_credit", _("Period Credit"), 16),
-            ("closing_balance", _("Closing Balance"), 16),
-            ("overdue_amount", _("Overdue"), 16),
-            ("state", _("Status"), 16),
+            ("name", self.env._("Number"), 20),
+            ("partner", self.env._("Customer"), 32),
+            ("date_from", self.env._("From"), 11),
+            ("date_to", self.env._("Cut-off"), 11),
+            ("currency", self.env._("Currency"), 9),
+            ("opening_balance", self.env._("Opening Balance"), 16),
+            ("total_debit", self.env._("Period Debit"), 16),
+            ("total_credit", self.env._("Period Credit"), 16),
+            ("closing_balance", self.env._("Closing Balance"), 16),
+            ("overdue_amount", self.env._("Overdue"), 16),
+            ("state", self.env._("Status"), 16),
         ]
 
     # ------------------------------------------------------------------
@@ -210,7 +207,6 @@ class CustomerStatementXlsx(models.AbstractModel):
 
     def _write_statement(self, sheet, statement, lines, currency_lines, styles):
         """One statement, top to bottom; returns the next free row."""
-        _ = self.env._
         columns = self._line_columns()
         currency = statement.currency_id
         money = styles.money(currency.decimal_places)
@@ -219,23 +215,23 @@ class CustomerStatementXlsx(models.AbstractModel):
             sheet.set_column(col, col, width)
 
         # Header block
-        sheet.write_string(0, 0, _("Customer Statement"), styles.title)
+        sheet.write_string(0, 0, self.env._("Customer Statement"), styles.title)
         sheet.write_string(0, 3, statement.name, styles.title)
         states = dict(statement._fields["state"]._description_selection(self.env))
         modes = dict(statement._fields["confirmation_mode"]._description_selection(self.env))
         header = [
-            (_("Company"), statement.company_id.name),
-            (_("Customer"), statement.partner_id.display_name),
-            (_("Period"), (statement.date_from, statement.date_to)),
-            (_("Number"), statement.name),
-            (_("Status"), states.get(statement.state, statement.state)),
-            (_("Confirmation"), modes.get(statement.confirmation_mode, "")),
+            (self.env._("Company"), statement.company_id.name),
+            (self.env._("Customer"), statement.partner_id.display_name),
+            (self.env._("Period"), (statement.date_from, statement.date_to)),
+            (self.env._("Number"), statement.name),
+            (self.env._("Status"), states.get(statement.state, statement.state)),
+            (self.env._("Confirmation"), modes.get(statement.confirmation_mode, "")),
         ]
         if statement.reply_deadline:
-            header.append((_("Reply By"), (statement.reply_deadline,)))
+            header.append((self.env._("Reply By"), (statement.reply_deadline,)))
         header += [
-            (_("Currency"), currency.name),
-            (_("Hash (SHA-256)"), statement.content_hash or ""),
+            (self.env._("Currency"), currency.name),
+            (self.env._("Hash (SHA-256)"), statement.content_hash or ""),
         ]
         row = 2
         for label, value in header:
@@ -250,11 +246,11 @@ class CustomerStatementXlsx(models.AbstractModel):
         # Summary figures
         row += 1
         figures = [
-            (_("Opening Balance"), statement.opening_balance),
-            (_("Period Debit"), statement.total_debit),
-            (_("Period Credit"), statement.total_credit),
-            (_("Closing Balance"), statement.closing_balance),
-            (_("Overdue"), statement.overdue_amount),
+            (self.env._("Opening Balance"), statement.opening_balance),
+            (self.env._("Period Debit"), statement.total_debit),
+            (self.env._("Period Credit"), statement.total_credit),
+            (self.env._("Closing Balance"), statement.closing_balance),
+            (self.env._("Overdue"), statement.overdue_amount),
         ]
         for col, (label, _value) in enumerate(figures):
             sheet.write_string(row, col, label, styles.header_right)
@@ -263,7 +259,7 @@ class CustomerStatementXlsx(models.AbstractModel):
             sheet.write_number(row, col, value, money_bold if col == 3 else money)
         row += 1
         if currency.name == "CNY" and statement.amount_in_words:
-            sheet.write_string(row, 0, _("In Words (RMB)"), styles.label)
+            sheet.write_string(row, 0, self.env._("In Words (RMB)"), styles.label)
             sheet.write_string(row, 1, statement.amount_in_words)
             row += 1
 
@@ -279,17 +275,17 @@ class CustomerStatementXlsx(models.AbstractModel):
         forward = [line for line in lines if not line["in_period"]]
         period = [line for line in lines if line["in_period"]]
         if forward:
-            sheet.write_string(row, 0, _("Open items brought forward"), styles.section)
+            sheet.write_string(row, 0, self.env._("Open items brought forward"), styles.section)
             row += 1
             row = self._write_lines(sheet, row, columns, forward, styles, money)
-        sheet.write_string(row, 0, _("Period movements"), styles.section)
+        sheet.write_string(row, 0, self.env._("Period movements"), styles.section)
         row += 1
-        sheet.write_string(row, 0, _("Opening Balance"), styles.label)
+        sheet.write_string(row, 0, self.env._("Opening Balance"), styles.label)
         self._write_date(sheet, row, 1, statement.date_from, styles.date_left)
         sheet.write_number(row, column_of["running_balance"], statement.opening_balance, money)
         row += 1
         row = self._write_lines(sheet, row, columns, period, styles, money)
-        sheet.write_string(row, 0, _("Period total / closing balance"), styles.label)
+        sheet.write_string(row, 0, self.env._("Period total / closing balance"), styles.label)
         sheet.write_number(row, column_of["debit"], statement.total_debit, money_bold)
         sheet.write_number(row, column_of["credit"], statement.total_credit, money_bold)
         sheet.write_number(row, column_of["running_balance"], statement.closing_balance, money_bold)
@@ -298,7 +294,7 @@ class CustomerStatementXlsx(models.AbstractModel):
             sheet.write_string(
                 row,
                 0,
-                _(
+                self.env._(
                     "Exchange differences of %(amount)s are included in the balances "
                     "but not listed.",
                     amount=currency.format(statement.hidden_exchange_amount),
@@ -310,7 +306,7 @@ class CustomerStatementXlsx(models.AbstractModel):
         # Aging
         if statement.aging_ids:
             row += 1
-            sheet.write_string(row, 0, _("Aging"), styles.section)
+            sheet.write_string(row, 0, self.env._("Aging"), styles.section)
             self._write_date(sheet, row, 1, statement.date_to, styles.date_left)
             row += 1
             for col, bucket in enumerate(statement.aging_ids):
@@ -333,25 +329,24 @@ class CustomerStatementXlsx(models.AbstractModel):
         return row
 
     def _write_currency_section(self, sheet, row, statement, section, section_lines, styles):
-        _ = self.env._
         section_currency = section.currency_id
         money = styles.money(section_currency.decimal_places)
         sheet.write_string(
             row,
             0,
-            _("Foreign Currency %(currency)s", currency=section_currency.name),
+            self.env._("Foreign Currency %(currency)s", currency=section_currency.name),
             styles.section,
         )
         row += 1
         figures = [
-            (_("Opening Balance"), section.opening_balance),
-            (_("Period Debit"), section.total_debit),
-            (_("Period Credit"), section.total_credit),
-            (_("Closing Balance"), section.closing_balance),
-            (_("Open Amount"), section.open_amount),
-            (_("Overdue"), section.overdue_amount),
+            (self.env._("Opening Balance"), section.opening_balance),
+            (self.env._("Period Debit"), section.total_debit),
+            (self.env._("Period Credit"), section.total_credit),
+            (self.env._("Closing Balance"), section.closing_balance),
+            (self.env._("Open Amount"), section.open_amount),
+            (self.env._("Overdue"), section.overdue_amount),
             (
-                _("Book Value (%(currency)s)", currency=statement.currency_id.name),
+                self.env._("Book Value (%(currency)s)", currency=statement.currency_id.name),
                 section.closing_balance_company,
             ),
         ]

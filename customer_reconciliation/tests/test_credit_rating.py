@@ -2,8 +2,8 @@ from datetime import date, timedelta
 
 from freezegun import freeze_time
 
-from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import new_test_user, tagged
 
 from .common import StatementCommon
 from .test_statement_confirmation import SIGNATURE
@@ -341,3 +341,61 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.confirmation_rate, 100.0)
         self.assertAlmostEqual(rating.confirmation_days, 4.0)
         self.assertAlmostEqual(rating.dispute_rate, 0.0)
+
+    def test_block_grade_on_invoice_posting(self):
+        self._rate()
+        customer = self.late.with_company(self.company)
+        grade = customer.credit_grade_id
+        self.assertEqual(grade.name, "C")
+        customer.credit_limit = 500
+        self.company.account_use_credit_limit = True
+        billing = new_test_user(
+            self.env,
+            login="credit_billing",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        # A warning grade warns (Odoo's banner) and posts.
+        grade.sale_policy = "warn"
+        invoice = self._draft_invoice(customer, 800)
+        self.assertIn("credit limit", invoice.partner_credit_warning)
+        invoice.with_user(billing).action_post()
+        self.assertEqual(invoice.state, "posted")
+        # A blocking grade refuses the user, with Odoo's message and ours.
+        grade.sale_policy = "block"
+        invoice = self._draft_invoice(customer, 800)
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            invoice.with_user(billing).action_post()
+        self.assertEqual(invoice.state, "draft")
+        # A manager may go over it; the override is noted.
+        invoice.action_post()
+        self.assertEqual(invoice.state, "posted")
+        self.assertTrue(invoice.message_ids.filtered(lambda m: "allowed by" in m.body))
+        # Under the limit nothing stands in the way.
+        customer.credit_limit = 100000
+        invoice = self._draft_invoice(customer, 800)
+        invoice.with_user(billing).action_post()
+        self.assertEqual(invoice.state, "posted")
+
+    def _draft_invoice(self, partner, amount):
+        return self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": "2026-11-20",
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "货物",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [(5, 0, 0)],
+                            "account_id": self.revenue.id,
+                        },
+                    )
+                ],
+            }
+        )
