@@ -127,7 +127,8 @@ class CustomerStatementEngine(models.AbstractModel):
         Partner = self.env["res.partner"].with_context(active_test=False)
         partners = Partner.browse(partner_ids)
         found = partners.exists()
-        unknown = [pid for pid in partner_ids if pid not in found.ids]
+        found_ids = set(found.ids)
+        unknown = [pid for pid in partner_ids if pid not in found_ids]
         if unknown:
             raise UserError(
                 self.env._(
@@ -152,10 +153,10 @@ class CustomerStatementEngine(models.AbstractModel):
                     company=company.name,
                 )
             )
-        commercial = Partner.browse()
-        for partner in partners:
-            if partner.commercial_partner_id not in commercial:
-                commercial |= partner.commercial_partner_id
+        # Commercial partners in the order given, each once (dict keeps order).
+        commercial = Partner.browse(
+            list(dict.fromkeys(partner.commercial_partner_id.id for partner in partners))
+        )
         customers = self._customer_ids(commercial, allowed)
         not_customers = commercial.filtered(lambda p: p.id not in customers)
         if not_customers:
