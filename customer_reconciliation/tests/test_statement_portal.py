@@ -92,6 +92,52 @@ class TestStatementPortal(StatementCommon, HttpCase):
         response = self.url_open(f"/my/statements/{draft.id}?access_token={draft.access_token}")
         self.assertEqual(response.status_code, 404)
 
+    def test_portal_rpc_hides_drafts(self):
+        customer_draft = self.Statement.generate_statements(
+            self.customer_a.ids, date(2026, 11, 1), date(2026, 11, 30)
+        )
+        self.assertEqual(customer_draft.state, "draft")
+        self.authenticate("portal_a", "portal_a")
+        rows = self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {
+                "model": "customer.statement",
+                "method": "search_read",
+                "args": [[]],
+                "kwargs": {"fields": ["name", "closing_balance"]},
+            },
+        )
+        self.assertEqual([row["id"] for row in rows], self.statement_a.ids)
+
+    def test_generate_statements_over_rpc(self):
+        # The accountant of the test company (its password is its login).
+        self.authenticate(self.env.user.login, self.env.user.login)
+        customer = self._customer("接口客户")
+        self._invoice(customer, "2026-10-20", 4321)
+        args = [[customer.id], "2026-10-01", "2026-10-31"]
+        ids = self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {
+                "model": "customer.statement",
+                "method": "generate_statements",
+                "args": args,
+                "kwargs": {"context": {"allowed_company_ids": [self.company.id]}},
+            },
+        )
+        statement = self.Statement.browse(ids)
+        self.assertEqual(statement.partner_id, customer)
+        self.assertAlmostEqual(statement.closing_balance, 4321.0)
+        again = self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {
+                "model": "customer.statement",
+                "method": "generate_statements",
+                "args": args,
+                "kwargs": {"context": {"allowed_company_ids": [self.company.id]}},
+            },
+        )
+        self.assertEqual(again, ids)
+
     def test_public_visitor_needs_the_token(self):
         self.assertEqual(self.url_open(f"/my/statements/{self.statement_a.id}").status_code, 404)
         url = f"/my/statements/{self.statement_a.id}?access_token={self.statement_a.access_token}"
