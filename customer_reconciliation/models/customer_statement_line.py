@@ -1,6 +1,27 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+# The fields of a line the customer sees (PDF, XLSX, portal).
+CUSTOMER_FIELDS = [
+    "statement_id",
+    "sequence",
+    "in_period",
+    "date",
+    "move_name",
+    "document_type",
+    "ref",
+    "date_maturity",
+    "debit",
+    "credit",
+    "running_balance",
+    "open_amount",
+    "days_overdue",
+    "currency_id",
+    "amount_currency",
+    "open_amount_currency",
+    "running_balance_currency",
+]
+
 
 class CustomerStatementLine(models.Model):
     """One receivable journal item of a statement, frozen with its figures.
@@ -80,6 +101,16 @@ class CustomerStatementLine(models.Model):
             line.is_overdue = line.days_overdue > 0 and not line.company_currency_id.is_zero(
                 line.open_amount
             )
+
+    @api.model
+    def _fetch_for_customer(self, statements):
+        """The lines of ``statements`` the customer sees (exchange differences the
+        policy hides are left out), in statement order, read in one query."""
+        return self.search_fetch(
+            [("statement_id", "in", statements.ids), ("hidden", "=", False)],
+            CUSTOMER_FIELDS,
+            order="statement_id, sequence, id",
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,26 +1,5 @@
 from odoo import api, models
 
-# Statement line fields the PDF prints; fetched in one query for all statements.
-REPORT_LINE_FIELDS = [
-    "statement_id",
-    "sequence",
-    "in_period",
-    "date",
-    "move_name",
-    "document_type",
-    "ref",
-    "date_maturity",
-    "debit",
-    "credit",
-    "running_balance",
-    "open_amount",
-    "days_overdue",
-    "currency_id",
-    "amount_currency",
-    "open_amount_currency",
-    "running_balance_currency",
-]
-
 
 class ReportCustomerStatement(models.AbstractModel):
     _name = "report.customer_reconciliation.report_customer_statement"
@@ -59,11 +38,7 @@ class ReportCustomerStatement(models.AbstractModel):
             for statement in statements
             for section in statement.currency_section_ids
         }
-        lines = Line.search_fetch(
-            [("statement_id", "in", statements.ids), ("hidden", "=", False)],
-            REPORT_LINE_FIELDS,
-            order="statement_id, sequence, id",
-        )
+        lines = Line._fetch_for_customer(statements)
         groups = {"forward": {}, "period": {}, "currency": {}}
         for line in lines:
             statement_id = line.statement_id.id

@@ -4,6 +4,10 @@ from datetime import date
 from odoo import api, fields, models
 from odoo.tools.misc import xlsxwriter
 
+from ..models.customer_statement_line import CUSTOMER_FIELDS
+
+RELATIONAL_FIELDS = ("statement_id", "currency_id")
+
 # Characters Excel refuses in a sheet name, and its length limit.
 SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "-"))
 SHEET_NAME_MAX = 31
@@ -23,24 +27,6 @@ AMOUNT_KEYS = {
     "running_balance_currency",
     "open_amount_currency",
 }
-
-# Statement line fields the export reads, in one query per statement.
-XLSX_LINE_FIELDS = [
-    "in_period",
-    "date",
-    "move_name",
-    "document_type",
-    "ref",
-    "date_maturity",
-    "debit",
-    "credit",
-    "running_balance",
-    "open_amount",
-    "amount_currency",
-    "open_amount_currency",
-    "running_balance_currency",
-    "days_overdue",
-]
 
 
 class CustomerStatementXlsx(models.AbstractModel):
@@ -147,25 +133,28 @@ class CustomerStatementXlsx(models.AbstractModel):
         """The listed lines of ``statement`` as plain rows, in statement order.
 
         Returns ``(rows, rows by currency id)``, the second for the statement's
-        foreign-currency sections. One query reads the lines and one per
-        section finds its lines; the rows are plain dicts, so writing them
-        costs no further ORM access.
+        foreign-currency sections. One query reads the lines; the rows are
+        plain dicts, so writing them costs no further ORM access.
         """
         Line = self.env["customer.statement.line"]
-        domain = [("statement_id", "=", statement.id), ("hidden", "=", False)]
-        records = Line.search_fetch(domain, XLSX_LINE_FIELDS, order="sequence, id")
+        records = Line._fetch_for_customer(statement)
         types = dict(Line._fields["document_type"]._description_selection(self.env))
-        names = ["id", *XLSX_LINE_FIELDS]
+        # mapped() keeps one value per record for plain fields only.
+        names = ["id", *(name for name in CUSTOMER_FIELDS if name not in RELATIONAL_FIELDS)]
         columns = [records.mapped(name) for name in names]
+        columns.append([record.currency_id.id for record in records])
+        names.append("currency_id")
         rows = []
         for values in zip(*columns, strict=True):
             row = dict(zip(names, values, strict=True))
             row["document_type"] = types.get(row["document_type"], "")
             rows.append(row)
-        by_currency = {}
-        for section in statement.currency_section_ids:
-            ids = set(Line.search(domain + [("currency_id", "=", section.currency_id.id)]).ids)
-            by_currency[section.currency_id.id] = [row for row in rows if row["id"] in ids]
+        by_currency = {
+            section.currency_id.id: [
+                row for row in rows if row["currency_id"] == section.currency_id.id
+            ]
+            for section in statement.currency_section_ids
+        }
         return rows, by_currency
 
     # ------------------------------------------------------------------
