@@ -443,13 +443,25 @@ class TestCanonical:
         assert canonical.fixed(1.23456, 3) == "1.235"
 
     def test_serialisation(self):
-        data = canonical.serialise({"b": 1.5, "a": D(2026, 1, 2), "c": False, "d": 3, "e": "对账"})
+        data = canonical.serialise(
+            {"b": 1.5, "a": D(2026, 1, 2), "c": False, "d": 3, "e": "对账", "f": None}
+        )
         assert (
             data
             == (
-                '{"content":{"a":"2026-01-02","b":"1.50","c":null,"d":3,"e":"对账"},"v":1}'
+                '{"content":{"a":"2026-01-02","b":"1.50","c":false,"d":3,"e":"对账","f":null},"v":1}'
             ).encode()
         )
+
+    def test_normalised_hash_equals_serialisation(self):
+        raw = {"amount": 12.5, "day": D(2026, 1, 2), "flag": False, "lines": [[1, -0.0, None]]}
+        ready = {
+            "amount": "12.50",
+            "day": "2026-01-02",
+            "flag": False,
+            "lines": [[1, "0.00", None]],
+        }
+        assert canonical.normalised_hash(ready) == canonical.content_hash(raw)
 
 
 # ----------------------------------------------------------------------

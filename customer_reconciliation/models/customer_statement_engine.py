@@ -22,6 +22,7 @@ Ledger rules (see the addon's README):
 
 import logging
 from datetime import date
+from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -691,12 +692,25 @@ class CustomerStatementEngine(models.AbstractModel):
     # Content hash
     # ------------------------------------------------------------------
     @api.model
-    def _hash_contents(self, statements):
+    def _hash_contents(self, statements, normalised=True):
         """``{statement id: content}``: what the content hash is computed over.
 
         Read in three queries for all statements; see ``tools/canonical.py``
-        for the serialisation.
+        for the serialisation. With ``normalised``, PostgreSQL already writes
+        amounts and dates the canonical way (amounts rounded half away from
+        zero to the currency's decimals, dates ISO), so that the content only
+        needs to be dumped as JSON; otherwise raw values are returned, for the
+        reference serialisation to normalise.
         """
+
+        def amount(column):
+            if normalised:
+                return SQL("round(%s, cur.decimal_places)::text", SQL(column))
+            return SQL(column)
+
+        def day(column):
+            return SQL("to_char(%s, 'YYYY-MM-DD')", SQL(column)) if normalised else SQL(column)
+
         ids = statements.ids
         content = {}
         for row in self.env.execute_query_dict(
@@ -704,10 +718,12 @@ class CustomerStatementEngine(models.AbstractModel):
                 """
                 SELECT s.id, s.company_id, c.name AS company_name,
                        cp.vat AS company_vat, s.partner_id, p.name AS partner_name,
-                       p.vat AS partner_vat, cur.name AS currency, s.date_from,
-                       s.date_to, s.opening_balance, s.total_debit, s.total_credit,
-                       s.closing_balance, s.overdue_amount,
-                       (SELECT json_agg(json_build_array(a.bucket, a.amount)
+                       p.vat AS partner_vat, cur.name AS currency,
+                       %(date_from)s AS date_from, %(date_to)s AS date_to,
+                       %(opening)s AS opening_balance, %(debit)s AS total_debit,
+                       %(credit)s AS total_credit, %(closing)s AS closing_balance,
+                       %(overdue)s AS overdue_amount,
+                       (SELECT json_agg(json_build_array(a.bucket, %(aging)s)
                                         ORDER BY a.bucket)
                           FROM customer_statement_aging a
                          WHERE a.statement_id = s.id) AS aging
@@ -716,9 +732,17 @@ class CustomerStatementEngine(models.AbstractModel):
                   JOIN res_partner cp ON cp.id = c.partner_id
                   JOIN res_partner p ON p.id = s.partner_id
                   JOIN res_currency cur ON cur.id = s.currency_id
-                 WHERE s.id = ANY(%s)
+                 WHERE s.id = ANY(%(ids)s)
                 """,
-                ids,
+                date_from=day("s.date_from"),
+                date_to=day("s.date_to"),
+                opening=amount("s.opening_balance"),
+                debit=amount("s.total_debit"),
+                credit=amount("s.total_credit"),
+                closing=amount("s.closing_balance"),
+                overdue=amount("s.overdue_amount"),
+                aging=amount("a.amount"),
+                ids=ids,
             )
         ):
             content[row["id"]] = {
@@ -740,38 +764,57 @@ class CustomerStatementEngine(models.AbstractModel):
                 "total_credit": row["total_credit"],
                 "closing_balance": row["closing_balance"],
                 "overdue_amount": row["overdue_amount"],
-                "aging": [[bucket, float(amount)] for bucket, amount in row["aging"] or []],
+                "aging": [
+                    [bucket, value if normalised else Decimal(str(value))]
+                    for bucket, value in row["aging"] or []
+                ],
                 "lines": [],
                 "currencies": [],
             }
         for row in self.env.execute_query(
             SQL(
                 """
-                SELECT l.statement_id, l.move_line_id, l.date, l.date_maturity,
-                       l.move_name, l.ref, l.debit, l.credit, l.open_amount,
-                       cur.name, l.amount_currency, l.open_amount_currency,
+                SELECT l.statement_id, l.move_line_id, %(date)s, %(date_maturity)s,
+                       l.move_name, l.ref, %(debit)s, %(credit)s, %(open)s,
+                       lcur.name, %(amount_currency)s, %(open_currency)s,
                        l.in_period, l.hidden
                   FROM customer_statement_line l
-                  LEFT JOIN res_currency cur ON cur.id = l.currency_id
-                 WHERE l.statement_id = ANY(%s)
+                  JOIN customer_statement s ON s.id = l.statement_id
+                  JOIN res_currency cur ON cur.id = s.currency_id
+                  LEFT JOIN res_currency lcur ON lcur.id = l.currency_id
+                 WHERE l.statement_id = ANY(%(ids)s)
                  ORDER BY l.statement_id, l.sequence, l.id
                 """,
-                ids,
+                date=day("l.date"),
+                date_maturity=day("l.date_maturity"),
+                debit=amount("l.debit"),
+                credit=amount("l.credit"),
+                open=amount("l.open_amount"),
+                amount_currency=amount("l.amount_currency"),
+                open_currency=amount("l.open_amount_currency"),
+                ids=ids,
             )
         ):
             content[row[0]]["lines"].append(list(row[1:]))
         for row in self.env.execute_query(
             SQL(
                 """
-                SELECT sc.statement_id, cur.name, sc.opening_balance, sc.total_debit,
-                       sc.total_credit, sc.closing_balance, sc.open_amount,
-                       sc.overdue_amount
+                SELECT sc.statement_id, scur.name, %(opening)s, %(debit)s, %(credit)s,
+                       %(closing)s, %(open)s, %(overdue)s
                   FROM customer_statement_currency sc
-                  JOIN res_currency cur ON cur.id = sc.currency_id
-                 WHERE sc.statement_id = ANY(%s)
-                 ORDER BY sc.statement_id, cur.name
+                  JOIN customer_statement s ON s.id = sc.statement_id
+                  JOIN res_currency cur ON cur.id = s.currency_id
+                  JOIN res_currency scur ON scur.id = sc.currency_id
+                 WHERE sc.statement_id = ANY(%(ids)s)
+                 ORDER BY sc.statement_id, scur.name
                 """,
-                ids,
+                opening=amount("sc.opening_balance"),
+                debit=amount("sc.total_debit"),
+                credit=amount("sc.total_credit"),
+                closing=amount("sc.closing_balance"),
+                open=amount("sc.open_amount"),
+                overdue=amount("sc.overdue_amount"),
+                ids=ids,
             )
         ):
             content[row[0]]["currencies"].append(list(row[1:]))
@@ -779,11 +822,21 @@ class CustomerStatementEngine(models.AbstractModel):
 
     @api.model
     def _content_hashes(self, statements):
+        """``{statement id: SHA-256}`` of the statements' canonical content."""
+        statements.flush_recordset()
+        return {
+            statement_id: canonical.normalised_hash(value)
+            for statement_id, value in self._hash_contents(statements).items()
+        }
+
+    @api.model
+    def _reference_hashes(self, statements):
+        """The same hashes through the reference serialisation (pure Python)."""
         statements.flush_recordset()
         digits = {s.id: s.currency_id.decimal_places for s in statements}
         return {
             statement_id: canonical.content_hash(value, digits[statement_id])
-            for statement_id, value in self._hash_contents(statements).items()
+            for statement_id, value in self._hash_contents(statements, False).items()
         }
 
     @api.model

@@ -441,6 +441,14 @@ class TestStatementForeignCurrency(StatementCommon):
             eur_lines.filtered(lambda ln: ln.move_id == self.invoice).open_amount_currency, 40.0
         )
 
+    def test_hash_equals_reference_serialisation(self):
+        """The hash PostgreSQL prepares equals the pure-Python reference one."""
+        statement = self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
+        self.assertTrue(statement.currency_section_ids)
+        engine = self.env["customer.statement.engine"]
+        self.assertEqual(engine._content_hashes(statement), engine._reference_hashes(statement))
+        self.assertEqual(statement.content_hash, engine._reference_hashes(statement)[statement.id])
+
     def test_hidden_exchange_lines_keep_balances(self):
         policy = self.env["customer.statement.policy"].create(
             {"name": "hide", "company_id": self.company.id, "hide_exchange_lines": True}
