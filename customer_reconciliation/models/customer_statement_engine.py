@@ -20,6 +20,7 @@ Ledger rules (see the addon's README):
   when it has none), in days past due at ``date_to``.
 """
 
+import json
 import logging
 from datetime import date
 from decimal import Decimal
@@ -232,44 +233,88 @@ class CustomerStatementEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _create_drafts(self, partners, company, date_from, date_to):
+        """Create the draft statements of ``partners``, empty, in one INSERT.
+
+        The statements are plain rows at this point (their figures come from
+        :meth:`_compute_statements`), so the ORM's per-record create machinery
+        (defaults, followers, tracking) is not needed: the values are those
+        the ORM would write, with the policy's settings copied in.
+        """
+        Statement = self.env["customer.statement"]
         if not partners:
-            return self.env["customer.statement"]
+            return Statement
         partners = partners.with_company(company)
         default_policy = company.statement_default_policy_id
-        sequence = self._get_sequence(company).with_context(ir_sequence_date=date_to)
-        vals_list = []
-        for partner in partners:
+        names = self._next_names(company, date_to, len(partners))
+        rows = []
+        for partner, name in zip(partners, names, strict=True):
             policy = partner.statement_policy_id or default_policy
-            vals_list.append(
+            rows.append(
                 {
-                    "name": sequence.next_by_id(sequence_date=date_to),
+                    "name": name,
                     "partner_id": partner.id,
                     "company_id": company.id,
                     "currency_id": company.currency_id.id,
-                    "date_from": date_from,
-                    "date_to": date_to,
-                    "policy_id": policy.id,
+                    "date_from": date_from.isoformat(),
+                    "date_to": date_to.isoformat(),
+                    "state": "draft",
+                    "version": 1,
+                    "policy_id": policy.id or None,
                     "confirmation_mode": policy.confirmation_mode or "positive",
                     "aging_boundaries": policy.aging_boundaries
                     or aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
                     "hide_exchange_lines": policy.hide_exchange_lines,
                     "review_required": policy.review_required,
                     "prepared_by_id": self.env.uid,
-                    "contact_id": partner.statement_contact_id.id,
+                    "contact_id": partner.statement_contact_id.id or None,
                     "user_id": (partner.statement_user_id or partner.user_id or self.env.user).id,
+                    "reminder_count": 0,
+                    "escalated": False,
+                    "confirmation_late": False,
                 }
             )
-        return (
-            self.env["customer.statement"]
-            .with_context(
-                customer_statement_engine=True,
-                tracking_disable=True,
-                mail_create_nolog=True,
-                mail_notrack=True,
+        Statement.flush_model()
+        columns = SQL(", ").join(SQL.identifier(column) for column in rows[0])
+        by_partner = dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    INSERT INTO customer_statement (%(columns)s, create_uid, write_uid,
+                                                    create_date, write_date)
+                    SELECT %(columns)s, %(uid)s, %(uid)s, %(now)s, %(now)s
+                      FROM json_populate_recordset(NULL::customer_statement, %(rows)s)
+                        WITH ORDINALITY AS r
+                     ORDER BY r.ordinality
+                    RETURNING partner_id, id
+                    """,
+                    columns=columns,
+                    uid=self.env.uid,
+                    now=fields.Datetime.now(),
+                    rows=json.dumps(rows),
+                )
             )
-            .create(vals_list)
-            .with_env(self.env)
         )
+        return Statement.browse([by_partner[partner.id] for partner in partners])
+
+    @api.model
+    def _next_names(self, company, date_to, count):
+        """``count`` statement numbers of ``company`` for a period ending ``date_to``.
+
+        A standard sequence without date ranges gives all its numbers in one
+        ``nextval`` over a series; any other kind is asked one number at a time.
+        """
+        sequence = self._get_sequence(company).with_context(ir_sequence_date=date_to)
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence.next_by_id(sequence_date=date_to) for __ in range(count)]
+        prefix, suffix = sequence._get_prefix_suffix()
+        numbers = self.env.execute_query(
+            SQL(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                f"ir_sequence_{sequence.id:03d}",
+                count,
+            )
+        )
+        return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for (number,) in numbers]
 
     @api.model
     def _get_sequence(self, company):
