@@ -341,7 +341,13 @@ class CustomerCreditEngine(models.AbstractModel):
             )
         Rating.invalidate_model()
         self.env["res.partner"].invalidate_model(
-            ["credit_score", "credit_grade_id", "credit_grade", "credit_rating_id"]
+            [
+                "credit_score",
+                "credit_grade_id",
+                "credit_grade",
+                "credit_rating_id",
+                "credit_explanation",
+            ]
         )
 
     @api.model

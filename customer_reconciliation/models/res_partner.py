@@ -125,7 +125,7 @@ class ResPartner(models.Model):
     )
     credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_rating")
     credit_explanation = fields.Html(
-        string="Why This Grade", compute="_compute_credit_rating", sanitize=False
+        string="Why This Grade", compute="_compute_credit_explanation", sanitize=False
     )
     credit_grade_override_id = fields.Many2one(
         "customer.credit.grade",
@@ -155,7 +155,6 @@ class ResPartner(models.Model):
                 ]
             )
         }
-        QWeb = self.env["ir.qweb"]
         for partner in self:
             rating = ratings.get(partner.commercial_partner_id.id)
             override = partner.commercial_partner_id.credit_grade_override_id
@@ -168,10 +167,22 @@ class ResPartner(models.Model):
             partner.credit_not_rated = bool(rating and not rating.rated and not override)
             partner.credit_suggested_limit = rating.suggested_limit if rating else 0.0
             partner.credit_currency_id = company.currency_id
+
+    @api.depends_context("company")
+    @api.depends("credit_grade_override_id", "credit_override_reason")
+    def _compute_credit_explanation(self):
+        """The "why this grade" panel, rendered only where it is displayed."""
+        QWeb = self.env["ir.qweb"]
+        for partner in self:
+            rating = partner.credit_rating_id
             partner.credit_explanation = (
                 QWeb._render(
                     "customer_reconciliation.credit_rating_explanation",
-                    {"rating": rating.sudo(), "override": override, "partner": partner},
+                    {
+                        "rating": rating.sudo(),
+                        "override": partner.commercial_partner_id.credit_grade_override_id,
+                        "partner": partner,
+                    },
                 )
                 if rating
                 else False
