@@ -35,6 +35,9 @@ from .customer_statement import LIVE_STATES
 _logger = logging.getLogger(__name__)
 
 # Temporary tables of one computation (dropped at its end).
+TARGETS_TABLE = "customer_statement_engine_targets"
+LEDGER_TABLE = "customer_statement_engine_ledger"
+OPEN_TABLE = "customer_statement_engine_open"
 ITEMS_TABLE = "customer_statement_engine_items"
 TOTALS_TABLE = "customer_statement_engine_totals"
 
@@ -378,149 +381,173 @@ class CustomerStatementEngine(models.AbstractModel):
         self._write_totals(ids)
         self._insert_currency_sections()
         self._insert_aging(ids)
-        cr.execute(
-            SQL("DROP TABLE %s, %s", SQL.identifier(ITEMS_TABLE), SQL.identifier(TOTALS_TABLE))
-        )
+        self._drop_stage()
         self.env.invalidate_all()
         self._write_hashes(statements)
 
     def _build_items(self, statement_ids):
-        """Stage the ledger of the statements in two temporary tables.
+        """Stage the ledger of the statements in temporary tables.
+
+        ``TARGETS_TABLE``: one row per statement, contact of its customer and
+        company (the statement's and its branches).
+
+        ``LEDGER_TABLE``: every posted receivable item of those targets up to
+        the cut-off, read once (receivable accounts first), narrow.
 
         ``TOTALS_TABLE`` holds, per statement and transaction currency, the
         opening, period and closing sums in company currency and in that
-        currency, over every receivable item up to the cut-off.
+        currency.
 
         ``ITEMS_TABLE`` holds the items the statement lists: every movement of
         the period and every older item still open at the cut-off, with its
-        historical open amounts, days past due and aging bucket.
+        historical open amounts, days past due and aging bucket. The partial
+        reconciliations dated after a cut-off are read from the reconciliation
+        table (few rows), not looked up for every ledger item.
         """
         cr = self.env.cr
+        # Large one-off statements: PostgreSQL's JIT compilation costs more than
+        # it saves here, and the hash joins want more than the default memory.
+        cr.execute("SET LOCAL jit = off")
+        cr.execute("SET LOCAL work_mem = '64MB'")
+        self._drop_stage()
         cr.execute(
             SQL(
-                "DROP TABLE IF EXISTS %s, %s",
-                SQL.identifier(ITEMS_TABLE),
-                SQL.identifier(TOTALS_TABLE),
-            )
-        )
-        ledger = SQL(
-            """
-            WITH st AS (
-                SELECT s.id, s.partner_id, s.company_id, s.currency_id,
-                       s.date_from, s.date_to, s.hide_exchange_lines,
+                """
+                CREATE TEMPORARY TABLE %(targets)s ON COMMIT DROP AS
+                SELECT s.id AS statement_id, p.id AS partner_id, branch.id AS company_id,
+                       branch.currency_exchange_journal_id AS exchange_journal_id,
+                       s.currency_id, s.date_from, s.date_to, s.hide_exchange_lines,
                        array_prepend(1, ARRAY(
                            SELECT b::int + 1
                              FROM unnest(string_to_array(s.aging_boundaries, ',')) b
                        )) AS thresholds
                   FROM customer_statement s
-                 WHERE s.id = ANY(%(ids)s)
-            ),
-            st_company AS (
-                SELECT st.id AS statement_id, branch.id AS company_id,
-                       branch.currency_exchange_journal_id AS exchange_journal_id
-                  FROM st
-                  JOIN res_company root ON root.id = st.company_id
+                  JOIN res_partner p ON p.commercial_partner_id = s.partner_id
+                  JOIN res_company root ON root.id = s.company_id
                   JOIN res_company branch
                     ON branch.parent_path LIKE root.parent_path || %(any)s
-            ),
-            ledger AS (
-                SELECT st.id AS statement_id, st.date_from, st.date_to,
-                       st.thresholds, st.hide_exchange_lines,
-                       l.id AS move_line_id, l.move_id,
-                       l.date, l.date_maturity, l.move_name, l.ref, l.name,
-                       l.debit, l.credit, l.balance, l.amount_residual,
-                       COALESCE(l.currency_id, st.currency_id) AS currency_id,
+                 WHERE s.id = ANY(%(ids)s)
+                """,
+                targets=SQL.identifier(TARGETS_TABLE),
+                ids=statement_ids,
+                any="%",
+            )
+        )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(TARGETS_TABLE)))
+        receivable = (
+            self.env["account.account"].sudo().search([("account_type", "=", "asset_receivable")])
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE %(ledger)s ON COMMIT DROP AS
+                SELECT t.statement_id, l.id AS move_line_id, l.move_id, l.date,
+                       l.date_maturity, l.debit, l.credit, l.balance, l.amount_residual,
+                       COALESCE(l.currency_id, t.currency_id) AS currency_id,
                        COALESCE(l.amount_currency, l.balance) AS amount_currency,
                        COALESCE(l.amount_residual_currency, l.amount_residual)
                            AS amount_residual_currency,
-                       l.journal_id = sc.exchange_journal_id AS is_exchange,
+                       l.journal_id = t.exchange_journal_id AS is_exchange,
+                       l.date >= t.date_from AS in_period,
+                       l.move_name, l.ref, l.name,
                        l.payment_id IS NOT NULL OR l.statement_line_id IS NOT NULL
                            AS is_payment
-                  FROM st
-                  JOIN res_partner p ON p.commercial_partner_id = st.partner_id
-                  JOIN account_move_line l ON l.partner_id = p.id
-                  JOIN st_company sc
-                    ON sc.statement_id = st.id AND sc.company_id = l.company_id
-                  JOIN account_account a ON a.id = l.account_id
-                 WHERE a.account_type = 'asset_receivable'
+                  FROM %(targets)s t
+                  JOIN account_move_line l
+                    ON l.partner_id = t.partner_id AND l.company_id = t.company_id
+                 WHERE l.account_id = ANY(%(accounts)s)
                    AND l.parent_state = 'posted'
-                   AND l.date <= st.date_to
+                   AND l.date <= t.date_to
+                """,
+                ledger=SQL.identifier(LEDGER_TABLE),
+                targets=SQL.identifier(TARGETS_TABLE),
+                accounts=receivable.ids,
             )
-            """,
-            ids=statement_ids,
-            any="%",
+        )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(LEDGER_TABLE)))
+        statements = SQL(
+            "(SELECT DISTINCT statement_id, date_from, date_to, hide_exchange_lines, "
+            "thresholds FROM %s)",
+            SQL.identifier(TARGETS_TABLE),
         )
         cr.execute(
             SQL(
                 """
                 CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
-                %(ledger)s
-                SELECT statement_id, currency_id,
-                       SUM(balance) FILTER (WHERE date < date_from) AS opening,
-                       SUM(debit) FILTER (WHERE date >= date_from) AS debit,
-                       SUM(credit) FILTER (WHERE date >= date_from) AS credit,
-                       SUM(balance) AS closing,
-                       SUM(balance) FILTER (WHERE date >= date_from AND is_exchange
-                                                  AND hide_exchange_lines) AS hidden,
-                       SUM(amount_currency) FILTER (WHERE date < date_from)
+                SELECT l.statement_id, l.currency_id,
+                       SUM(l.balance) FILTER (WHERE NOT l.in_period) AS opening,
+                       SUM(l.debit) FILTER (WHERE l.in_period) AS debit,
+                       SUM(l.credit) FILTER (WHERE l.in_period) AS credit,
+                       SUM(l.balance) AS closing,
+                       SUM(l.balance) FILTER (WHERE l.in_period AND l.is_exchange
+                                                  AND st.hide_exchange_lines) AS hidden,
+                       SUM(l.amount_currency) FILTER (WHERE NOT l.in_period)
                            AS opening_currency,
-                       SUM(amount_currency) FILTER (WHERE date >= date_from
-                                                        AND amount_currency > 0)
+                       SUM(l.amount_currency) FILTER (WHERE l.in_period
+                                                          AND l.amount_currency > 0)
                            AS debit_currency,
-                       -SUM(amount_currency) FILTER (WHERE date >= date_from
-                                                         AND amount_currency < 0)
+                       -SUM(l.amount_currency) FILTER (WHERE l.in_period
+                                                           AND l.amount_currency < 0)
                            AS credit_currency,
-                       SUM(amount_currency) AS closing_currency
-                  FROM ledger
-                 GROUP BY statement_id, currency_id
+                       SUM(l.amount_currency) AS closing_currency
+                  FROM %(ledger)s l
+                  JOIN %(statements)s st ON st.statement_id = l.statement_id
+                 GROUP BY l.statement_id, l.currency_id
                 """,
                 totals=SQL.identifier(TOTALS_TABLE),
-                ledger=ledger,
+                ledger=SQL.identifier(LEDGER_TABLE),
+                statements=statements,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE %(open)s ON COMMIT DROP AS
+                WITH st AS %(statements)s,
+                later AS (
+                    SELECT move_line_id, max_date, SUM(amount) AS amount,
+                           SUM(amount_currency) AS amount_currency
+                      FROM (SELECT debit_move_id AS move_line_id, max_date, amount,
+                                   debit_amount_currency AS amount_currency
+                              FROM account_partial_reconcile
+                             WHERE max_date > (SELECT MIN(date_to) FROM st)
+                             UNION ALL
+                            SELECT credit_move_id, max_date, -amount, -credit_amount_currency
+                              FROM account_partial_reconcile
+                             WHERE max_date > (SELECT MIN(date_to) FROM st)) x
+                     GROUP BY move_line_id, max_date
+                ),
+                later_sum AS (
+                    SELECT l.statement_id, l.move_line_id, SUM(later.amount) AS amount,
+                           SUM(later.amount_currency) AS amount_currency
+                      FROM later
+                      JOIN %(ledger)s l ON l.move_line_id = later.move_line_id
+                      JOIN st ON st.statement_id = l.statement_id
+                     WHERE later.max_date > st.date_to
+                     GROUP BY l.statement_id, l.move_line_id
+                )
+                SELECT l.*, st.date_from, st.date_to, st.thresholds, st.hide_exchange_lines,
+                       l.amount_residual + COALESCE(ls.amount, 0) AS open_amount,
+                       l.amount_residual_currency + COALESCE(ls.amount_currency, 0)
+                           AS open_amount_currency,
+                       st.date_to - COALESCE(l.date_maturity, l.date) AS days_overdue
+                  FROM %(ledger)s l
+                  JOIN st ON st.statement_id = l.statement_id
+                  LEFT JOIN later_sum ls
+                    ON ls.statement_id = l.statement_id AND ls.move_line_id = l.move_line_id
+                 WHERE l.in_period
+                    OR l.amount_residual + COALESCE(ls.amount, 0) <> 0
+                    OR l.amount_residual_currency + COALESCE(ls.amount_currency, 0) <> 0
+                """,
+                open=SQL.identifier(OPEN_TABLE),
+                ledger=SQL.identifier(LEDGER_TABLE),
+                statements=statements,
             )
         )
         cr.execute(
             SQL(
                 """
                 CREATE TEMPORARY TABLE %(items)s ON COMMIT DROP AS
-                %(ledger)s,
-                later AS (
-                    SELECT ledger.move_line_id, ledger.statement_id,
-                           SUM(pr.amount) AS amount,
-                           SUM(pr.debit_amount_currency) AS amount_currency
-                      FROM ledger
-                      JOIN account_partial_reconcile pr
-                        ON pr.debit_move_id = ledger.move_line_id
-                       AND pr.max_date > ledger.date_to
-                     GROUP BY ledger.move_line_id, ledger.statement_id
-                     UNION ALL
-                    SELECT ledger.move_line_id, ledger.statement_id,
-                           -SUM(pr.amount), -SUM(pr.credit_amount_currency)
-                      FROM ledger
-                      JOIN account_partial_reconcile pr
-                        ON pr.credit_move_id = ledger.move_line_id
-                       AND pr.max_date > ledger.date_to
-                     GROUP BY ledger.move_line_id, ledger.statement_id
-                ),
-                later_sum AS (
-                    SELECT move_line_id, statement_id, SUM(amount) AS amount,
-                           SUM(amount_currency) AS amount_currency
-                      FROM later
-                     GROUP BY move_line_id, statement_id
-                ),
-                open_items AS (
-                    SELECT ledger.*,
-                           ledger.date >= ledger.date_from AS in_period,
-                           ledger.amount_residual + COALESCE(ls.amount, 0)
-                               AS open_amount,
-                           ledger.amount_residual_currency
-                               + COALESCE(ls.amount_currency, 0) AS open_amount_currency,
-                           ledger.date_to - COALESCE(ledger.date_maturity, ledger.date)
-                               AS days_overdue
-                      FROM ledger
-                      LEFT JOIN later_sum ls
-                        ON ls.move_line_id = ledger.move_line_id
-                       AND ls.statement_id = ledger.statement_id
-                )
                 SELECT oi.*,
                        m.partner_id AS contact_id,
                        width_bucket(oi.days_overdue, oi.thresholds) AS aging_bucket,
@@ -532,14 +559,29 @@ class CustomerStatementEngine(models.AbstractModel):
                            WHEN oi.is_payment THEN 'payment'
                            ELSE 'other'
                        END AS document_type
-                  FROM open_items oi
+                  FROM %(open)s oi
                   JOIN account_move m ON m.id = oi.move_id
-                 WHERE oi.in_period
-                    OR oi.open_amount <> 0
-                    OR oi.open_amount_currency <> 0
                 """,
                 items=SQL.identifier(ITEMS_TABLE),
-                ledger=ledger,
+                open=SQL.identifier(OPEN_TABLE),
+            )
+        )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(ITEMS_TABLE)))
+
+    def _drop_stage(self):
+        self.env.cr.execute(
+            SQL(
+                "DROP TABLE IF EXISTS %s",
+                SQL(", ").join(
+                    SQL.identifier(table)
+                    for table in (
+                        TARGETS_TABLE,
+                        LEDGER_TABLE,
+                        OPEN_TABLE,
+                        ITEMS_TABLE,
+                        TOTALS_TABLE,
+                    )
+                ),
             )
         )
 

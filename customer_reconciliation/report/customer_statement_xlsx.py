@@ -16,6 +16,8 @@ EXCEL_EPOCH = date(1899, 12, 30)
 # From this many lines on, rows are streamed to temporary files instead of
 # being kept in memory until the workbook is closed.
 CONSTANT_MEMORY_LINES = 20000
+# Above this many statements, the lines go on one sheet instead of one each.
+MAX_STATEMENT_SHEETS = 50
 
 # Columns of the lines tables written as amounts (right-aligned headers).
 AMOUNT_KEYS = {
@@ -46,7 +48,9 @@ class CustomerStatementXlsx(models.AbstractModel):
     def _build_workbook(self, statements):
         """Return the XLSX file of ``statements`` as bytes."""
         output = io.BytesIO()
-        big = sum(statements.mapped("line_count")) >= CONSTANT_MEMORY_LINES
+        # Streaming writes each sheet to a temporary file: worth it for one
+        # large sheet, not for thousands of small ones.
+        big = max(statements.mapped("line_count") or [0]) >= CONSTANT_MEMORY_LINES
         workbook = xlsxwriter.Workbook(
             output, {"constant_memory": True} if big else {"in_memory": True}
         )
@@ -61,10 +65,16 @@ class CustomerStatementXlsx(models.AbstractModel):
         if len(statements) > 1:
             summary_name = self._unique_sheet_name(self.env._("Summary"), reserved)
             self._write_summary(workbook.add_worksheet(summary_name), statements, styles)
-        for statement in statements:
-            sheet = workbook.add_worksheet(self._unique_sheet_name(statement.name, reserved))
-            lines, currency_lines = self._read_lines(statement)
-            self._write_statement(sheet, statement, lines, currency_lines, styles)
+        lines_by_statement = self._read_lines(statements)
+        if len(statements) > MAX_STATEMENT_SHEETS:
+            # Thousands of tabs help no one: one filterable sheet of every line.
+            sheet = workbook.add_worksheet(self._unique_sheet_name(self.env._("Lines"), reserved))
+            self._write_all_lines(sheet, statements, lines_by_statement, styles)
+        else:
+            for statement in statements:
+                sheet = workbook.add_worksheet(self._unique_sheet_name(statement.name, reserved))
+                lines, currency_lines = lines_by_statement[statement.id]
+                self._write_statement(sheet, statement, lines, currency_lines, styles)
         workbook.close()
         return output.getvalue()
 
@@ -129,33 +139,38 @@ class CustomerStatementXlsx(models.AbstractModel):
     # Data
     # ------------------------------------------------------------------
     @api.model
-    def _read_lines(self, statement):
-        """The listed lines of ``statement`` as plain rows, in statement order.
+    def _read_lines(self, statements):
+        """The listed lines of ``statements`` as plain rows, in statement order.
 
-        Returns ``(rows, rows by currency id)``, the second for the statement's
-        foreign-currency sections. One query reads the lines; the rows are
-        plain dicts, so writing them costs no further ORM access.
+        Returns ``{statement id: (rows, rows by currency id)}``, the second for
+        the statement's foreign-currency sections. One query reads the lines of
+        all the statements; the rows are plain dicts, so writing them costs no
+        further ORM access.
         """
         Line = self.env["customer.statement.line"]
-        records = Line._fetch_for_customer(statement)
+        records = Line._fetch_for_customer(statements)
         types = dict(Line._fields["document_type"]._description_selection(self.env))
         # mapped() keeps one value per record for plain fields only.
         names = ["id", *(name for name in CUSTOMER_FIELDS if name not in RELATIONAL_FIELDS)]
         columns = [records.mapped(name) for name in names]
+        columns.append([record.statement_id.id for record in records])
         columns.append([record.currency_id.id for record in records])
-        names.append("currency_id")
-        rows = []
+        names += ["statement_id", "currency_id"]
+        result = {statement.id: ([], {}) for statement in statements}
+        sections = {
+            (section.statement_id.id, section.currency_id.id)
+            for section in statements.currency_section_ids
+        }
+        for statement_id, currency_id in sections:
+            result[statement_id][1][currency_id] = []
         for values in zip(*columns, strict=True):
             row = dict(zip(names, values, strict=True))
             row["document_type"] = types.get(row["document_type"], "")
+            rows, by_currency = result[row["statement_id"]]
             rows.append(row)
-        by_currency = {
-            section.currency_id.id: [
-                row for row in rows if row["currency_id"] == section.currency_id.id
-            ]
-            for section in statement.currency_section_ids
-        }
-        return rows, by_currency
+            if row["currency_id"] in by_currency:
+                by_currency[row["currency_id"]].append(row)
+        return result
 
     # ------------------------------------------------------------------
     # Sheets
@@ -355,6 +370,28 @@ class CustomerStatementXlsx(models.AbstractModel):
             row += 1
             row = self._write_lines(sheet, row, columns, section_lines, styles, money)
         return row
+
+    def _write_all_lines(self, sheet, statements, lines_by_statement, styles):
+        """Every listed line of ``statements`` on one sheet, with its statement."""
+        columns = [
+            ("statement", self.env._("Statement"), 20),
+            ("customer", self.env._("Customer"), 30),
+            *self._line_columns(),
+        ]
+        for col, (__, label, width) in enumerate(columns):
+            sheet.set_column(col, col, width)
+            sheet.write_string(0, col, label, styles.header)
+        sheet.freeze_panes(1, 2)
+        row = 1
+        for statement in statements:
+            lines = lines_by_statement[statement.id][0]
+            for line in lines:
+                line["statement"] = statement.name
+                line["customer"] = statement.partner_id.name
+            money = styles.money(statement.currency_id.decimal_places)
+            row = self._write_lines(sheet, row, columns, lines, styles, money)
+        if row > 1:
+            sheet.autofilter(0, 0, row - 1, len(columns) - 1)
 
     def _write_lines(self, sheet, row, columns, lines, styles, money):
         """Write ``lines`` from ``row`` on; returns the next free row."""
