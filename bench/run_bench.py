@@ -329,7 +329,8 @@ class Bench:
             self.log("xlsx: n/a (fails)")
             env.cr.rollback()
             return
-        note = f"{len(statements)} statements (one sheet each), {len(content) / 2**20:.1f} MiB"
+        layout = "one sheet each" if len(statements) <= 50 else "summary and one lines sheet"
+        note = f"{len(statements)} statements ({layout}), {len(content) / 2**20:.1f} MiB"
         if lines < self.args.xlsx_lines:
             note += f"; only {lines:,} lines in the database"
         self.stages.append(Stage("xlsx", f"XLSX export, {lines:,} lines", seconds, lines, note))
