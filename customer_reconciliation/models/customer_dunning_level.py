@@ -175,12 +175,12 @@ class CustomerDunningLevel(models.Model):
                   FROM %(dispute_rel)s
             ),
             disputed AS (
-                SELECT DISTINCT statement_line.move_id
+                SELECT DISTINCT statement_line.move_ref AS move_id
                   FROM customer_statement_dispute dispute
                   JOIN customer_statement_line statement_line
                     ON statement_line.statement_id = dispute.statement_id
                  WHERE dispute.state = 'open'
-                   AND statement_line.move_id IS NOT NULL
+                   AND statement_line.move_ref IS NOT NULL
                    AND (
                         EXISTS (
                             SELECT 1 FROM dispute_line

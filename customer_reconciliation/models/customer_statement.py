@@ -850,7 +850,7 @@ class CustomerStatement(models.Model):
     def action_view_journal_items(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_moves_all")
-        action["domain"] = [("id", "in", self.line_ids.move_line_id.ids)]
+        action["domain"] = [("id", "in", self.line_ids.mapped("move_line_ref"))]
         action["context"] = {"search_default_group_by_move": False}
         return action
 

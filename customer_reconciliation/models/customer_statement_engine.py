@@ -600,8 +600,8 @@ class CustomerStatementEngine(models.AbstractModel):
                       FROM %(totals)s GROUP BY statement_id
                 )
                 INSERT INTO customer_statement_line (
-                    statement_id, company_id, partner_id, sequence, move_line_id,
-                    move_id, contact_id, date, date_maturity, move_name, ref, name,
+                    statement_id, company_id, partner_id, sequence, move_line_ref,
+                    move_ref, contact_id, date, date_maturity, move_name, ref, name,
                     document_type, in_period, hidden, debit, credit, balance,
                     running_balance, open_amount, currency_id, amount_currency,
                     open_amount_currency, running_balance_currency, days_overdue,
@@ -861,7 +861,7 @@ class CustomerStatementEngine(models.AbstractModel):
         for row in self.env.execute_query(
             SQL(
                 """
-                SELECT l.statement_id, l.move_line_id, %(date)s, %(date_maturity)s,
+                SELECT l.statement_id, l.move_line_ref, %(date)s, %(date_maturity)s,
                        l.move_name, l.ref, %(debit)s, %(credit)s, %(open)s,
                        lcur.name, %(amount_currency)s, %(open_currency)s,
                        l.in_period, l.hidden

@@ -45,14 +45,20 @@ class CustomerStatementLine(models.Model):
     )
     partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
     sequence = fields.Integer(readonly=True)
+    # The journal item and entry are kept as plain ids: a snapshot must not
+    # lock ledger rows (a foreign key would, for every line written) and
+    # outlives them; the many2one fields below resolve the ids that still exist.
+    move_line_ref = fields.Integer(string="Journal Item Id", readonly=True, index="btree_not_null")
+    move_ref = fields.Integer(string="Entry Id", readonly=True, index="btree_not_null")
     move_line_id = fields.Many2one(
         "account.move.line",
         string="Journal Item",
-        readonly=True,
-        ondelete="set null",
-        index="btree_not_null",
+        compute="_compute_move_links",
+        search="_search_move_line_id",
     )
-    move_id = fields.Many2one("account.move", string="Entry", readonly=True, ondelete="set null")
+    move_id = fields.Many2one(
+        "account.move", string="Entry", compute="_compute_move_links", search="_search_move_id"
+    )
     contact_id = fields.Many2one("res.partner", readonly=True, ondelete="set null")
     date = fields.Date(readonly=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
@@ -94,6 +100,37 @@ class CustomerStatementLine(models.Model):
     days_overdue = fields.Integer(readonly=True)
     aging_bucket = fields.Integer(readonly=True)
     is_overdue = fields.Boolean(compute="_compute_is_overdue")
+
+    @api.depends("move_line_ref", "move_ref")
+    def _compute_move_links(self):
+        move_lines = set(
+            self.env["account.move.line"]
+            .browse(set(self.mapped("move_line_ref")) - {0})
+            .exists()
+            .ids
+        )
+        moves = set(
+            self.env["account.move"].browse(set(self.mapped("move_ref")) - {0}).exists().ids
+        )
+        for line in self:
+            line.move_line_id = line.move_line_ref if line.move_line_ref in move_lines else False
+            line.move_id = line.move_ref if line.move_ref in moves else False
+
+    def _search_move_line_id(self, operator, value):
+        return self._search_by_ref("move_line_ref", operator, value)
+
+    def _search_move_id(self, operator, value):
+        return self._search_by_ref("move_ref", operator, value)
+
+    @api.model
+    def _search_by_ref(self, column, operator, value):
+        if isinstance(value, models.BaseModel):
+            value = value.ids
+        if operator in ("=", "!=") and (value is False or value is None):
+            return [(column, "=" if operator == "=" else "!=", False)]
+        if operator in ("=", "!=", "in", "not in"):
+            return [(column, operator, value)]
+        raise NotImplementedError(f"Unsupported search on {column}: {operator}")
 
     @api.depends("days_overdue", "open_amount")
     def _compute_is_overdue(self):
