@@ -355,6 +355,8 @@ class CustomerStatement(models.Model):
             if statement.state != "draft":
                 raise UserError(self.env._("Only a draft statement can be submitted for review."))
         self.write({"state": "to_review", "prepared_by_id": self.env.uid})
+        # The reviewer approves this content, identified by its hash.
+        self.env["customer.statement.engine"]._store_hashes(self)
         return True
 
     def action_approve(self):
@@ -436,7 +438,8 @@ class CustomerStatement(models.Model):
                     "mail.mail_notification_layout_with_responsible_signature"
                 ),
                 "mark_statement_as_sent": True,
-                "statement_hashes": {s.id: s.content_hash for s in self},
+                # The content the e-mail is prepared on (shown in its body).
+                "statement_hashes": self.env["customer.statement.engine"]._store_hashes(self),
                 "force_email": True,
             },
         }
@@ -458,9 +461,11 @@ class CustomerStatement(models.Model):
     def message_post(self, **kwargs):
         if self.env.context.get("mark_statement_as_sent"):
             hashes = self.env.context.get("statement_hashes") or {}
-            for statement in self.filtered(lambda s: s.state in ("draft", "to_review")):
+            unsent = self.filtered(lambda s: s.state in ("draft", "to_review"))
+            current = self.env["customer.statement.engine"]._content_hashes(unsent)
+            for statement in unsent:
                 seen = hashes.get(statement.id) or hashes.get(str(statement.id))
-                if seen and seen != statement.content_hash:
+                if seen and seen != current[statement.id]:
                     raise UserError(
                         self.env._(
                             "Statement %(name)s changed since this e-mail was prepared; "

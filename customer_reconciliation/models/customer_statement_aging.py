@@ -1,22 +1,28 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
 
 from ..tools import aging
 
 
 class CustomerStatementAging(models.Model):
-    """One aging bucket of a statement: open amounts by days past due."""
+    """One aging bucket of a statement: open amounts by days past due.
+
+    A view over the statement lines, which already carry each item's open
+    amount at the cut-off and its bucket: the buckets of a statement are
+    whatever its lines say, empty buckets included, so a frozen statement's
+    aging stays frozen with its lines and nothing is written twice.
+    """
 
     _name = "customer.statement.aging"
     _description = "Customer Statement Aging Bucket"
     _order = "statement_id, bucket"
+    _auto = False
 
-    statement_id = fields.Many2one(
-        "customer.statement", required=True, ondelete="cascade", index=True
-    )
-    company_id = fields.Many2one(related="statement_id.company_id", store=True)
-    partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
-    date_to = fields.Date(related="statement_id.date_to", store=True, string="Cut-off")
-    currency_id = fields.Many2one(related="statement_id.currency_id")
+    statement_id = fields.Many2one("customer.statement", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    date_to = fields.Date(string="Cut-off", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     bucket = fields.Integer(
         string="Bucket Number", readonly=True, help="0 is not due; higher is older."
     )
@@ -24,6 +30,45 @@ class CustomerStatementAging(models.Model):
     days_to = fields.Integer(readonly=True, help="0 for the open-ended last bucket.")
     amount = fields.Monetary(readonly=True, aggregator="sum")
     name = fields.Char(string="Bucket", compute="_compute_name")
+
+    def init(self):
+        # Bucket i of boundaries b1 < b2 < ... < bn: 0 not due, i in 1..n
+        # covers b(i-1)+1 .. bi days (b0 = 0), n+1 is over bn days. The id
+        # packs the statement and the bucket (at most aging.MAX_BUCKETS).
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE VIEW %(view)s AS
+                SELECT s.id::bigint * %(width)s + b.bucket AS id,
+                       s.id AS statement_id, s.company_id, s.partner_id, s.date_to,
+                       s.currency_id, b.bucket,
+                       CASE WHEN b.bucket = 0 THEN 0
+                            WHEN b.bucket = 1 THEN 1
+                            ELSE b.bounds[b.bucket - 1] + 1 END AS days_from,
+                       CASE WHEN b.bucket = 0 OR b.bucket > cardinality(b.bounds) THEN 0
+                            ELSE b.bounds[b.bucket] END AS days_to,
+                       COALESCE(sums.amount, 0) AS amount
+                  FROM customer_statement s
+                 CROSS JOIN LATERAL (
+                       SELECT g.bucket, bounds.bounds
+                         FROM (SELECT ARRAY(SELECT x::int FROM unnest(string_to_array(
+                                      COALESCE(NULLIF(s.aging_boundaries, ''), %(default)s),
+                                      ',')) x) AS bounds) bounds,
+                              generate_series(0, cardinality(bounds.bounds) + 1) AS g(bucket)
+                       ) b
+                  LEFT JOIN (
+                       SELECT statement_id, aging_bucket, SUM(open_amount) AS amount
+                         FROM customer_statement_line
+                        GROUP BY statement_id, aging_bucket
+                       ) sums
+                    ON sums.statement_id = s.id AND sums.aging_bucket = b.bucket
+                """,
+                view=SQL.identifier(self._table),
+                width=16,
+                default=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
+            )
+        )
 
     @api.depends("bucket", "days_from", "days_to")
     def _compute_name(self):

@@ -35,9 +35,8 @@ from .customer_statement import LIVE_STATES
 _logger = logging.getLogger(__name__)
 
 # Temporary tables of one computation (dropped at its end).
-TARGETS_TABLE = "customer_statement_engine_targets"
-LEDGER_TABLE = "customer_statement_engine_ledger"
-OPEN_TABLE = "customer_statement_engine_open"
+LATER_TABLE = "customer_statement_engine_later"
+LISTED_TABLE = "customer_statement_engine_listed"
 ITEMS_TABLE = "customer_statement_engine_items"
 TOTALS_TABLE = "customer_statement_engine_totals"
 
@@ -130,10 +129,24 @@ class CustomerStatementEngine(models.AbstractModel):
         ):
             raise UserError(self.env._("Give the customers as a list of partner ids."))
         Partner = self.env["res.partner"].with_context(active_test=False)
-        partners = Partner.browse(partner_ids)
-        found = partners.exists()
-        found_ids = set(found.ids)
-        unknown = [pid for pid in partner_ids if pid not in found_ids]
+        Partner.flush_model(["commercial_partner_id", "company_id", "customer_rank"])
+        # One query for every partner given: its commercial partner and the
+        # companies both belong to.
+        facts = {
+            pid: (commercial_id, company_id, commercial_company_id)
+            for pid, commercial_id, company_id, commercial_company_id in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT p.id, p.commercial_partner_id, p.company_id, c.company_id
+                      FROM res_partner p
+                      JOIN res_partner c ON c.id = p.commercial_partner_id
+                     WHERE p.id = ANY(%s)
+                    """,
+                    list(set(partner_ids)),
+                )
+            )
+        }
+        unknown = [pid for pid in partner_ids if pid not in facts]
         if unknown:
             raise UserError(
                 self.env._(
@@ -142,67 +155,79 @@ class CustomerStatementEngine(models.AbstractModel):
                 )
             )
         allowed = company | self.env["res.company"].search([("id", "child_of", company.id)])
-        foreign = partners.filtered(
-            lambda p: (
-                p.company_id
-                and p.company_id not in allowed
-                or p.commercial_partner_id.company_id
-                and p.commercial_partner_id.company_id not in allowed
-            )
-        )
+        allowed_ids = set(allowed.ids)
+        foreign = [
+            pid
+            for pid, (__, company_id, commercial_company_id) in facts.items()
+            if (company_id and company_id not in allowed_ids)
+            or (commercial_company_id and commercial_company_id not in allowed_ids)
+        ]
         if foreign:
             raise UserError(
                 self.env._(
                     "%(partners)s belong to another company than %(company)s.",
-                    partners=", ".join(foreign.mapped("display_name")),
+                    partners=", ".join(Partner.browse(foreign).mapped("display_name")),
                     company=company.name,
                 )
             )
         # Commercial partners in the order given, each once (dict keeps order).
-        commercial = Partner.browse(
-            list(dict.fromkeys(partner.commercial_partner_id.id for partner in partners))
-        )
-        customers = self._customer_ids(commercial, allowed)
-        not_customers = commercial.filtered(lambda p: p.id not in customers)
+        commercial_ids = list(dict.fromkeys(facts[pid][0] for pid in partner_ids))
+        customers = self._customer_ids(commercial_ids, allowed)
+        not_customers = [pid for pid in commercial_ids if pid not in customers]
         if not_customers:
             raise UserError(
                 self.env._(
                     "%(partners)s are not customers: they have never been "
                     "invoiced and have no receivable entries.",
-                    partners=", ".join(not_customers.mapped("display_name")),
+                    partners=", ".join(Partner.browse(not_customers).mapped("display_name")),
                 )
             )
-        return commercial
+        return Partner.browse(commercial_ids)
 
     @api.model
-    def _customer_ids(self, commercial_partners, companies):
+    def _customer_ids(self, commercial_ids, companies):
         """Ids of the commercial partners that are customers.
 
         Returns the partners one of whose contacts has a customer rank, or
-        that have a receivable journal item in ``companies``.
+        that have a receivable journal item in ``companies`` (looked up only
+        for the partners without a rank, usually none).
         """
         self.env["res.partner"].flush_model(["customer_rank", "commercial_partner_id"])
-        self.env["account.move.line"].flush_model(["partner_id", "account_id", "company_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT p.commercial_partner_id
-                  FROM res_partner p
-                 WHERE p.commercial_partner_id = ANY(%(ids)s)
-                   AND (p.customer_rank > 0 OR EXISTS (
-                        SELECT 1
-                          FROM account_move_line l
-                          JOIN account_account a ON a.id = l.account_id
-                         WHERE l.partner_id = p.id
-                           AND l.company_id = ANY(%(companies)s)
-                           AND a.account_type = 'asset_receivable'))
-                 GROUP BY p.commercial_partner_id
-                """,
-                ids=commercial_partners.ids,
-                companies=companies.ids,
+        customers = {
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT commercial_partner_id
+                      FROM res_partner
+                     WHERE commercial_partner_id = ANY(%s) AND customer_rank > 0
+                    """,
+                    commercial_ids,
+                )
             )
-        )
-        return {row[0] for row in rows}
+        }
+        unranked = [pid for pid in commercial_ids if pid not in customers]
+        if unranked:
+            self.env["account.move.line"].flush_model(["partner_id", "account_id", "company_id"])
+            customers.update(
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT DISTINCT p.commercial_partner_id
+                          FROM res_partner p
+                          JOIN account_move_line l ON l.partner_id = p.id
+                          JOIN account_account a ON a.id = l.account_id
+                         WHERE p.commercial_partner_id = ANY(%(ids)s)
+                           AND l.company_id = ANY(%(companies)s)
+                           AND a.account_type = 'asset_receivable'
+                        """,
+                        ids=unranked,
+                        companies=companies.ids,
+                    )
+                )
+            )
+        return customers
 
     @api.model
     def _partners_with_content(self, partners, company, date_from, date_to):
@@ -355,9 +380,11 @@ class CustomerStatementEngine(models.AbstractModel):
     def _compute_statements(self, statements):
         """Recompute the content of draft ``statements`` from the ledger.
 
-        Replaces their lines, aging buckets and currency sections and writes
-        their totals and content hash. Statements that are not drafts are
-        refused: their content is a frozen snapshot.
+        Replaces their lines (which also make their aging buckets) and
+        currency sections and writes their totals. The content hash is only
+        taken when a statement is frozen (see ``customer.statement._freeze``):
+        a draft's content may still change, so a draft has none. Statements
+        that are not drafts are refused: their content is a frozen snapshot.
         """
         statements = statements.exists()
         if not statements:
@@ -368,11 +395,7 @@ class CustomerStatementEngine(models.AbstractModel):
         statements.flush_recordset()
         cr = self.env.cr
         ids = statements.ids
-        for table in (
-            "customer_statement_line",
-            "customer_statement_aging",
-            "customer_statement_currency",
-        ):
+        for table in ("customer_statement_line", "customer_statement_currency"):
             cr.execute(
                 SQL("DELETE FROM %s WHERE statement_id = ANY(%s)", SQL.identifier(table), ids)
             )
@@ -380,27 +403,26 @@ class CustomerStatementEngine(models.AbstractModel):
         self._insert_lines()
         self._write_totals(ids)
         self._insert_currency_sections()
-        self._insert_aging(ids)
         self._drop_stage()
         self.env.invalidate_all()
-        self._write_hashes(statements)
 
     def _build_items(self, statement_ids):
         """Stage the ledger of the statements in temporary tables.
 
-        ``TARGETS_TABLE``: one row per statement, contact of its customer and
-        company (the statement's and its branches).
-
-        ``LEDGER_TABLE``: every posted receivable item of those targets up to
-        the cut-off, read once (receivable accounts first), narrow.
+        The receivable ledger is read twice, each time by one query that
+        PostgreSQL can spread over parallel workers (so no temporary table
+        takes part in them: those are private to this connection):
 
         ``TOTALS_TABLE`` holds, per statement and transaction currency, the
         opening, period and closing sums in company currency and in that
-        currency.
+        currency, aggregated straight from the journal items.
 
         ``ITEMS_TABLE`` holds the items the statement lists: every movement of
         the period and every older item still open at the cut-off, with its
-        historical open amounts, days past due and aging bucket. The partial
+        historical open amounts, days past due and aging bucket. An older item
+        can only be open at the cut-off if it is not reconciled today or if a
+        partial reconciliation after the cut-off touched it, so only those
+        (and the period's movements) leave the scan. The partial
         reconciliations dated after a cut-off are read from the reconciliation
         table (few rows), not looked up for every ledger item.
         """
@@ -410,163 +432,216 @@ class CustomerStatementEngine(models.AbstractModel):
         cr.execute("SET LOCAL jit = off")
         cr.execute("SET LOCAL work_mem = '64MB'")
         self._drop_stage()
-        cr.execute(
+        ((earliest_from, earliest_to, company_ids),) = self.env.execute_query(
             SQL(
                 """
-                CREATE TEMPORARY TABLE %(targets)s ON COMMIT DROP AS
-                SELECT s.id AS statement_id, p.id AS partner_id, branch.id AS company_id,
-                       branch.currency_exchange_journal_id AS exchange_journal_id,
-                       s.currency_id, s.date_from, s.date_to, s.hide_exchange_lines,
-                       array_prepend(1, ARRAY(
-                           SELECT b::int + 1
-                             FROM unnest(string_to_array(s.aging_boundaries, ',')) b
-                       )) AS thresholds
-                  FROM customer_statement s
-                  JOIN res_partner p ON p.commercial_partner_id = s.partner_id
-                  JOIN res_company root ON root.id = s.company_id
-                  JOIN res_company branch
-                    ON branch.parent_path LIKE root.parent_path || %(any)s
-                 WHERE s.id = ANY(%(ids)s)
+                SELECT MIN(date_from), MIN(date_to), array_agg(DISTINCT company_id)
+                  FROM customer_statement
+                 WHERE id = ANY(%s)
                 """,
-                targets=SQL.identifier(TARGETS_TABLE),
-                ids=statement_ids,
-                any="%",
+                statement_ids,
             )
         )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(TARGETS_TABLE)))
+        # Each statement company with itself and its branches, as pairs.
+        Company = self.env["res.company"].sudo()
+        pairs = [
+            (root.id, branch.id)
+            for root in Company.browse(company_ids)
+            for branch in Company.search([("id", "child_of", root.id)])
+        ]
         receivable = (
             self.env["account.account"].sudo().search([("account_type", "=", "asset_receivable")])
         )
         cr.execute(
             SQL(
                 """
-                CREATE TEMPORARY TABLE %(ledger)s ON COMMIT DROP AS
+                CREATE TEMPORARY TABLE %(later)s ON COMMIT DROP AS
+                SELECT move_line_id, max_date, SUM(amount) AS amount,
+                       SUM(amount_currency) AS amount_currency
+                  FROM (SELECT debit_move_id AS move_line_id, max_date, amount,
+                               debit_amount_currency AS amount_currency
+                          FROM account_partial_reconcile
+                         WHERE max_date > %(earliest_to)s
+                         UNION ALL
+                        SELECT credit_move_id, max_date, -amount, -credit_amount_currency
+                          FROM account_partial_reconcile
+                         WHERE max_date > %(earliest_to)s) x
+                 GROUP BY move_line_id, max_date
+                """,
+                later=SQL.identifier(LATER_TABLE),
+                earliest_to=earliest_to,
+            )
+        )
+        ((later_ids,),) = self.env.execute_query(
+            SQL(
+                "SELECT COALESCE(array_agg(DISTINCT move_line_id), '{}') FROM %s",
+                SQL.identifier(LATER_TABLE),
+            )
+        )
+        # The statements' customers, contacts and companies (the statement's
+        # and its branches), from ordinary tables so that the scans stay
+        # parallel.
+        targets = SQL(
+            """
+            SELECT s.id AS statement_id, p.id AS partner_id, branch.id AS company_id,
+                   branch.currency_exchange_journal_id AS exchange_journal_id,
+                   s.currency_id, s.date_from, s.date_to, s.hide_exchange_lines
+              FROM customer_statement s
+              JOIN res_partner p ON p.commercial_partner_id = s.partner_id
+              JOIN unnest(%(roots)s::int[], %(branches)s::int[]) AS b(root_id, branch_id)
+                ON b.root_id = s.company_id
+              JOIN res_company branch ON branch.id = b.branch_id
+             WHERE s.id = ANY(%(ids)s)
+            """,
+            roots=[root for root, __ in pairs],
+            branches=[branch for __, branch in pairs],
+            ids=statement_ids,
+        )
+        ledger_join = SQL(
+            """
+                  FROM targets t
+                  JOIN account_move_line l
+                    ON l.partner_id = t.partner_id AND l.company_id = t.company_id
+            """
+        )
+        ledger_where = SQL(
+            """
+                 WHERE l.account_id = ANY(%(accounts)s)
+                   AND l.parent_state = 'posted'
+                   AND l.date <= t.date_to
+            """,
+            accounts=receivable.ids,
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
+                WITH targets AS (%(targets)s),
+                grouped AS (
+                    SELECT t.statement_id,
+                           COALESCE(l.currency_id, t.currency_id) AS currency_id,
+                           l.date >= t.date_from AS in_period,
+                           l.journal_id IS NOT DISTINCT FROM t.exchange_journal_id
+                               AND t.hide_exchange_lines AS hidden,
+                           SUM(l.debit) AS debit, SUM(l.credit) AS credit,
+                           SUM(COALESCE(l.amount_currency, l.balance))
+                               FILTER (WHERE COALESCE(l.amount_currency, l.balance) > 0)
+                               AS debit_currency,
+                           SUM(COALESCE(l.amount_currency, l.balance))
+                               FILTER (WHERE COALESCE(l.amount_currency, l.balance) < 0)
+                               AS credit_currency
+                    %(ledger_join)s
+                    %(ledger_where)s
+                     GROUP BY 1, 2, 3, 4
+                )
+                SELECT statement_id, currency_id,
+                       SUM(debit - credit) FILTER (WHERE NOT in_period) AS opening,
+                       SUM(debit) FILTER (WHERE in_period) AS debit,
+                       SUM(credit) FILTER (WHERE in_period) AS credit,
+                       SUM(debit - credit) AS closing,
+                       SUM(debit - credit) FILTER (WHERE in_period AND hidden) AS hidden,
+                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
+                           FILTER (WHERE NOT in_period) AS opening_currency,
+                       SUM(debit_currency) FILTER (WHERE in_period) AS debit_currency,
+                       -SUM(credit_currency) FILTER (WHERE in_period) AS credit_currency,
+                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
+                           AS closing_currency
+                  FROM grouped
+                 GROUP BY statement_id, currency_id
+                """,
+                totals=SQL.identifier(TOTALS_TABLE),
+                targets=targets,
+                ledger_join=ledger_join,
+                ledger_where=ledger_where,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE %(listed)s ON COMMIT DROP AS
+                WITH targets AS (%(targets)s)
                 SELECT t.statement_id, l.id AS move_line_id, l.move_id, l.date,
                        l.date_maturity, l.debit, l.credit, l.balance, l.amount_residual,
                        COALESCE(l.currency_id, t.currency_id) AS currency_id,
                        COALESCE(l.amount_currency, l.balance) AS amount_currency,
                        COALESCE(l.amount_residual_currency, l.amount_residual)
                            AS amount_residual_currency,
-                       l.journal_id = t.exchange_journal_id AS is_exchange,
+                       l.journal_id IS NOT DISTINCT FROM t.exchange_journal_id AS is_exchange,
                        l.date >= t.date_from AS in_period,
                        l.move_name, l.ref, l.name,
                        l.payment_id IS NOT NULL OR l.statement_line_id IS NOT NULL
-                           AS is_payment
-                  FROM %(targets)s t
-                  JOIN account_move_line l
-                    ON l.partner_id = t.partner_id AND l.company_id = t.company_id
-                 WHERE l.account_id = ANY(%(accounts)s)
-                   AND l.parent_state = 'posted'
-                   AND l.date <= t.date_to
+                           AS is_payment,
+                       m.partner_id AS contact_id, m.move_type
+                %(ledger_join)s
+                  JOIN account_move m ON m.id = l.move_id
+                %(ledger_where)s
+                   AND (l.date >= %(earliest_from)s OR l.reconciled IS NOT TRUE
+                        OR l.id = ANY(%(later_ids)s::int[]))
+                   AND (l.date >= t.date_from OR l.reconciled IS NOT TRUE
+                        OR l.id = ANY(%(later_ids)s::int[]))
                 """,
-                ledger=SQL.identifier(LEDGER_TABLE),
-                targets=SQL.identifier(TARGETS_TABLE),
-                accounts=receivable.ids,
-            )
-        )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(LEDGER_TABLE)))
-        statements = SQL(
-            "(SELECT DISTINCT statement_id, date_from, date_to, hide_exchange_lines, "
-            "thresholds FROM %s)",
-            SQL.identifier(TARGETS_TABLE),
-        )
-        cr.execute(
-            SQL(
-                """
-                CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
-                SELECT l.statement_id, l.currency_id,
-                       SUM(l.balance) FILTER (WHERE NOT l.in_period) AS opening,
-                       SUM(l.debit) FILTER (WHERE l.in_period) AS debit,
-                       SUM(l.credit) FILTER (WHERE l.in_period) AS credit,
-                       SUM(l.balance) AS closing,
-                       SUM(l.balance) FILTER (WHERE l.in_period AND l.is_exchange
-                                                  AND st.hide_exchange_lines) AS hidden,
-                       SUM(l.amount_currency) FILTER (WHERE NOT l.in_period)
-                           AS opening_currency,
-                       SUM(l.amount_currency) FILTER (WHERE l.in_period
-                                                          AND l.amount_currency > 0)
-                           AS debit_currency,
-                       -SUM(l.amount_currency) FILTER (WHERE l.in_period
-                                                           AND l.amount_currency < 0)
-                           AS credit_currency,
-                       SUM(l.amount_currency) AS closing_currency
-                  FROM %(ledger)s l
-                  JOIN %(statements)s st ON st.statement_id = l.statement_id
-                 GROUP BY l.statement_id, l.currency_id
-                """,
-                totals=SQL.identifier(TOTALS_TABLE),
-                ledger=SQL.identifier(LEDGER_TABLE),
-                statements=statements,
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-                CREATE TEMPORARY TABLE %(open)s ON COMMIT DROP AS
-                WITH st AS %(statements)s,
-                later AS (
-                    SELECT move_line_id, max_date, SUM(amount) AS amount,
-                           SUM(amount_currency) AS amount_currency
-                      FROM (SELECT debit_move_id AS move_line_id, max_date, amount,
-                                   debit_amount_currency AS amount_currency
-                              FROM account_partial_reconcile
-                             WHERE max_date > (SELECT MIN(date_to) FROM st)
-                             UNION ALL
-                            SELECT credit_move_id, max_date, -amount, -credit_amount_currency
-                              FROM account_partial_reconcile
-                             WHERE max_date > (SELECT MIN(date_to) FROM st)) x
-                     GROUP BY move_line_id, max_date
-                ),
-                later_sum AS (
-                    SELECT l.statement_id, l.move_line_id, SUM(later.amount) AS amount,
-                           SUM(later.amount_currency) AS amount_currency
-                      FROM later
-                      JOIN %(ledger)s l ON l.move_line_id = later.move_line_id
-                      JOIN st ON st.statement_id = l.statement_id
-                     WHERE later.max_date > st.date_to
-                     GROUP BY l.statement_id, l.move_line_id
-                )
-                SELECT l.*, st.date_from, st.date_to, st.thresholds, st.hide_exchange_lines,
-                       l.amount_residual + COALESCE(ls.amount, 0) AS open_amount,
-                       l.amount_residual_currency + COALESCE(ls.amount_currency, 0)
-                           AS open_amount_currency,
-                       st.date_to - COALESCE(l.date_maturity, l.date) AS days_overdue
-                  FROM %(ledger)s l
-                  JOIN st ON st.statement_id = l.statement_id
-                  LEFT JOIN later_sum ls
-                    ON ls.statement_id = l.statement_id AND ls.move_line_id = l.move_line_id
-                 WHERE l.in_period
-                    OR l.amount_residual + COALESCE(ls.amount, 0) <> 0
-                    OR l.amount_residual_currency + COALESCE(ls.amount_currency, 0) <> 0
-                """,
-                open=SQL.identifier(OPEN_TABLE),
-                ledger=SQL.identifier(LEDGER_TABLE),
-                statements=statements,
+                listed=SQL.identifier(LISTED_TABLE),
+                targets=targets,
+                ledger_join=ledger_join,
+                ledger_where=ledger_where,
+                earliest_from=earliest_from,
+                later_ids=later_ids,
             )
         )
         cr.execute(
             SQL(
                 """
                 CREATE TEMPORARY TABLE %(items)s ON COMMIT DROP AS
+                WITH st AS (
+                    SELECT s.id AS statement_id, s.date_from, s.date_to,
+                           s.hide_exchange_lines,
+                           array_prepend(1, ARRAY(
+                               SELECT b::int + 1
+                                 FROM unnest(string_to_array(s.aging_boundaries, ',')) b
+                           )) AS thresholds
+                      FROM customer_statement s
+                     WHERE s.id = ANY(%(ids)s)
+                ),
+                later_sum AS (
+                    SELECT c.statement_id, c.move_line_id, SUM(later.amount) AS amount,
+                           SUM(later.amount_currency) AS amount_currency
+                      FROM %(later)s later
+                      JOIN %(listed)s c ON c.move_line_id = later.move_line_id
+                      JOIN st ON st.statement_id = c.statement_id
+                     WHERE later.max_date > st.date_to
+                     GROUP BY c.statement_id, c.move_line_id
+                ),
+                open_items AS (
+                    SELECT c.*, st.hide_exchange_lines, st.thresholds,
+                           c.amount_residual + COALESCE(ls.amount, 0) AS open_amount,
+                           c.amount_residual_currency + COALESCE(ls.amount_currency, 0)
+                               AS open_amount_currency,
+                           st.date_to - COALESCE(c.date_maturity, c.date) AS days_overdue
+                      FROM %(listed)s c
+                      JOIN st ON st.statement_id = c.statement_id
+                      LEFT JOIN later_sum ls
+                        ON ls.statement_id = c.statement_id
+                       AND ls.move_line_id = c.move_line_id
+                )
                 SELECT oi.*,
-                       m.partner_id AS contact_id,
                        width_bucket(oi.days_overdue, oi.thresholds) AS aging_bucket,
                        oi.is_exchange AND oi.hide_exchange_lines AND oi.in_period AS hidden,
                        CASE
                            WHEN oi.is_exchange THEN 'exchange'
-                           WHEN m.move_type IN ('out_invoice', 'out_receipt') THEN 'invoice'
-                           WHEN m.move_type = 'out_refund' THEN 'refund'
+                           WHEN oi.move_type IN ('out_invoice', 'out_receipt') THEN 'invoice'
+                           WHEN oi.move_type = 'out_refund' THEN 'refund'
                            WHEN oi.is_payment THEN 'payment'
                            ELSE 'other'
                        END AS document_type
-                  FROM %(open)s oi
-                  JOIN account_move m ON m.id = oi.move_id
+                  FROM open_items oi
+                 WHERE oi.in_period OR oi.open_amount <> 0 OR oi.open_amount_currency <> 0
                 """,
                 items=SQL.identifier(ITEMS_TABLE),
-                open=SQL.identifier(OPEN_TABLE),
+                later=SQL.identifier(LATER_TABLE),
+                listed=SQL.identifier(LISTED_TABLE),
+                ids=statement_ids,
             )
         )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(ITEMS_TABLE)))
 
     def _drop_stage(self):
         self.env.cr.execute(
@@ -575,9 +650,8 @@ class CustomerStatementEngine(models.AbstractModel):
                 SQL(", ").join(
                     SQL.identifier(table)
                     for table in (
-                        TARGETS_TABLE,
-                        LEDGER_TABLE,
-                        OPEN_TABLE,
+                        LATER_TABLE,
+                        LISTED_TABLE,
                         ITEMS_TABLE,
                         TOTALS_TABLE,
                     )
@@ -600,13 +674,12 @@ class CustomerStatementEngine(models.AbstractModel):
                       FROM %(totals)s GROUP BY statement_id
                 )
                 INSERT INTO customer_statement_line (
-                    statement_id, company_id, partner_id, sequence, move_line_ref,
-                    move_ref, contact_id, date, date_maturity, move_name, ref, name,
-                    document_type, in_period, hidden, debit, credit, balance,
-                    running_balance, open_amount, currency_id, amount_currency,
-                    open_amount_currency, running_balance_currency, days_overdue,
-                    aging_bucket, create_uid, write_uid, create_date, write_date)
-                SELECT i.statement_id, s.company_id, s.partner_id,
+                    statement_id, sequence, move_line_ref, move_ref, contact_ref, date,
+                    date_maturity, move_name, ref, name, document_type, in_period, hidden,
+                    debit, credit, balance, running_balance, open_amount, currency_ref,
+                    amount_currency, open_amount_currency, running_balance_currency,
+                    days_overdue, aging_bucket)
+                SELECT i.statement_id,
                        row_number() OVER (PARTITION BY i.statement_id
                                           ORDER BY i.in_period, i.date, i.move_name,
                                                    i.move_line_id),
@@ -622,17 +695,14 @@ class CustomerStatementEngine(models.AbstractModel):
                            + SUM(i.amount_currency) OVER (
                                PARTITION BY i.statement_id, i.currency_id, i.in_period
                                ORDER BY i.date, i.move_name, i.move_line_id) END,
-                       i.days_overdue, i.aging_bucket,
-                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                       i.days_overdue, i.aging_bucket
                   FROM %(items)s i
-                  JOIN customer_statement s ON s.id = i.statement_id
                   JOIN opening o ON o.statement_id = i.statement_id
                   LEFT JOIN %(totals)s t
                     ON t.statement_id = i.statement_id AND t.currency_id = i.currency_id
                 """,
                 totals=SQL.identifier(TOTALS_TABLE),
                 items=SQL.identifier(ITEMS_TABLE),
-                uid=self.env.uid,
             )
         )
 
@@ -675,6 +745,7 @@ class CustomerStatementEngine(models.AbstractModel):
                        overdue_amount = COALESCE(i.overdue, 0),
                        not_due_amount = COALESCE(i.not_due, 0),
                        line_count = COALESCE(i.line_count, 0),
+                       content_hash = NULL,
                        generated_date = now() AT TIME ZONE 'UTC',
                        write_uid = %(uid)s,
                        write_date = now() AT TIME ZONE 'UTC'
@@ -727,51 +798,6 @@ class CustomerStatementEngine(models.AbstractModel):
                 totals=SQL.identifier(TOTALS_TABLE),
                 items=SQL.identifier(ITEMS_TABLE),
                 uid=self.env.uid,
-            )
-        )
-
-    def _insert_aging(self, statement_ids):
-        """One row per aging bucket of each statement, empty buckets included."""
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH b AS (
-                    SELECT s.id AS statement_id, s.company_id, s.partner_id, s.date_to,
-                           ARRAY(SELECT x::int FROM unnest(
-                               string_to_array(s.aging_boundaries, ',')) x) AS bounds
-                      FROM customer_statement s
-                     WHERE s.id = ANY(%(ids)s)
-                ),
-                buckets AS (
-                    SELECT b.*, g.bucket,
-                           CASE WHEN g.bucket = 0 THEN 0
-                                WHEN g.bucket = 1 THEN 1
-                                ELSE b.bounds[g.bucket - 1] + 1 END AS days_from,
-                           CASE WHEN g.bucket = 0 THEN 0
-                                WHEN g.bucket > cardinality(b.bounds) THEN 0
-                                ELSE b.bounds[g.bucket] END AS days_to
-                      FROM b, generate_series(0, cardinality(b.bounds) + 1) AS g(bucket)
-                ),
-                sums AS (
-                    SELECT statement_id, aging_bucket, SUM(open_amount) AS amount
-                      FROM %(items)s
-                     GROUP BY statement_id, aging_bucket
-                )
-                INSERT INTO customer_statement_aging (
-                    statement_id, company_id, partner_id, date_to, bucket, days_from,
-                    days_to, amount, create_uid, write_uid, create_date, write_date)
-                SELECT buckets.statement_id, buckets.company_id, buckets.partner_id,
-                       buckets.date_to, buckets.bucket, buckets.days_from,
-                       buckets.days_to, COALESCE(sums.amount, 0),
-                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-                  FROM buckets
-                  LEFT JOIN sums
-                    ON sums.statement_id = buckets.statement_id
-                   AND sums.aging_bucket = buckets.bucket
-                """,
-                items=SQL.identifier(ITEMS_TABLE),
-                uid=self.env.uid,
-                ids=statement_ids,
             )
         )
 
@@ -868,7 +894,7 @@ class CustomerStatementEngine(models.AbstractModel):
                   FROM customer_statement_line l
                   JOIN customer_statement s ON s.id = l.statement_id
                   JOIN res_currency cur ON cur.id = s.currency_id
-                  LEFT JOIN res_currency lcur ON lcur.id = l.currency_id
+                  LEFT JOIN res_currency lcur ON lcur.id = l.currency_ref
                  WHERE l.statement_id = ANY(%(ids)s)
                  ORDER BY l.statement_id, l.sequence, l.id
                 """,
@@ -927,7 +953,8 @@ class CustomerStatementEngine(models.AbstractModel):
         }
 
     @api.model
-    def _write_hashes(self, statements):
+    def _store_hashes(self, statements):
+        """Write the content hash of ``statements`` as they are now."""
         hashes = self._content_hashes(statements)
         self.env.cr.execute(
             SQL(
@@ -942,3 +969,4 @@ class CustomerStatementEngine(models.AbstractModel):
             )
         )
         statements.invalidate_recordset(["content_hash"])
+        return hashes

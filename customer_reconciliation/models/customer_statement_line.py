@@ -35,21 +35,29 @@ class CustomerStatementLine(models.Model):
     _name = "customer.statement.line"
     _description = "Customer Statement Line"
     _order = "statement_id, sequence, id"
+    # Lines are written once, by the engine, with their statement: who and
+    # when is the statement's.
+    _log_access = False
 
     statement_id = fields.Many2one(
         "customer.statement", required=True, ondelete="cascade", index=True
     )
-    company_id = fields.Many2one(related="statement_id.company_id", store=True)
+    company_id = fields.Many2one(related="statement_id.company_id")
     company_currency_id = fields.Many2one(
         related="statement_id.currency_id", string="Company Currency"
     )
-    partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
+    partner_id = fields.Many2one(related="statement_id.partner_id", string="Customer")
     sequence = fields.Integer(readonly=True)
-    # The journal item and entry are kept as plain ids: a snapshot must not
-    # lock ledger rows (a foreign key would, for every line written) and
-    # outlives them; the many2one fields below resolve the ids that still exist.
+    # The journal item, entry, contact and currency are kept as plain ids. A
+    # snapshot must not lock the rows it copies (a foreign key checks and
+    # locks the referenced row for every line written, which made up most of
+    # the time of writing a month's lines) and outlives them; the ledger
+    # itself keeps the contact and the currency of its items from being
+    # deleted. The many2one fields below resolve the ids that still exist.
     move_line_ref = fields.Integer(string="Journal Item Id", readonly=True, index="btree_not_null")
     move_ref = fields.Integer(string="Entry Id", readonly=True, index="btree_not_null")
+    contact_ref = fields.Integer(string="Contact Id", readonly=True)
+    currency_ref = fields.Integer(string="Currency Id", readonly=True)
     move_line_id = fields.Many2one(
         "account.move.line",
         string="Journal Item",
@@ -59,7 +67,9 @@ class CustomerStatementLine(models.Model):
     move_id = fields.Many2one(
         "account.move", string="Entry", compute="_compute_move_links", search="_search_move_id"
     )
-    contact_id = fields.Many2one("res.partner", readonly=True, ondelete="set null")
+    contact_id = fields.Many2one(
+        "res.partner", compute="_compute_master_links", search="_search_contact_id"
+    )
     date = fields.Date(readonly=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
     move_name = fields.Char(string="Number", readonly=True)
@@ -93,7 +103,9 @@ class CustomerStatementLine(models.Model):
         readonly=True,
         help="Amount still open at the cut-off date.",
     )
-    currency_id = fields.Many2one("res.currency", readonly=True)
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_master_links", search="_search_currency_id"
+    )
     amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
     open_amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
     running_balance_currency = fields.Monetary(currency_field="currency_id", readonly=True)
@@ -115,6 +127,32 @@ class CustomerStatementLine(models.Model):
         for line in self:
             line.move_line_id = line.move_line_ref if line.move_line_ref in move_lines else False
             line.move_id = line.move_ref if line.move_ref in moves else False
+
+    @api.depends("contact_ref", "currency_ref")
+    def _compute_master_links(self):
+        contacts = set(
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .browse(set(self.mapped("contact_ref")) - {0})
+            .exists()
+            .ids
+        )
+        currencies = set(
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .browse(set(self.mapped("currency_ref")) - {0})
+            .exists()
+            .ids
+        )
+        for line in self:
+            line.contact_id = line.contact_ref if line.contact_ref in contacts else False
+            line.currency_id = line.currency_ref if line.currency_ref in currencies else False
+
+    def _search_contact_id(self, operator, value):
+        return self._search_by_ref("contact_ref", operator, value)
+
+    def _search_currency_id(self, operator, value):
+        return self._search_by_ref("currency_ref", operator, value)
 
     def _search_move_line_id(self, operator, value):
         return self._search_by_ref("move_line_ref", operator, value)

@@ -144,7 +144,9 @@ class TestStatementEngine(StatementCommon):
 
     def test_regeneration_is_idempotent(self):
         first = self._generate()
-        hash_before = first.content_hash
+        # A draft has no stored hash: it is taken when the content is frozen.
+        self.assertFalse(first.content_hash)
+        hash_before = first._compute_content_hash()
         self.assertRegex(hash_before, r"^[0-9a-f]{64}$")
         again = self._generate()
         self.assertEqual(again, first)
@@ -155,7 +157,7 @@ class TestStatementEngine(StatementCommon):
             1,
         )
         # Nothing changed in the ledger: same content, same hash.
-        self.assertEqual(again.content_hash, hash_before)
+        self.assertEqual(again._compute_content_hash(), hash_before)
         # The database refuses a second live statement for the period.
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             self.Statement.create(
@@ -170,20 +172,21 @@ class TestStatementEngine(StatementCommon):
 
     def test_draft_recomputed_in_place(self):
         statement = self._generate()
-        hash_before = statement.content_hash
+        hash_before = statement._compute_content_hash()
         self._invoice(self.customer, "2026-09-15", 250, due="2026-09-15")
         again = self._generate()
         self.assertEqual(again, statement)
         self.assertAlmostEqual(again.total_debit, 4350.0)
         self.assertAlmostEqual(again.closing_balance, 4550.0)
         self.assertAlmostEqual(again.overdue_amount, 1450.0)
-        self.assertNotEqual(again.content_hash, hash_before)
+        self.assertNotEqual(again._compute_content_hash(), hash_before)
 
     def test_sent_statement_is_frozen(self):
         statement = self._generate()
         statement.action_mark_sent()
         self.assertEqual(statement.state, "sent")
         frozen_hash = statement.content_hash
+        self.assertRegex(frozen_hash, r"^[0-9a-f]{64}$")
         frozen_lines = statement.line_ids
         self._invoice(self.customer, "2026-09-15", 250, due="2026-09-15")
         again = self._generate()
@@ -204,19 +207,19 @@ class TestStatementEngine(StatementCommon):
 
     def test_hash_depends_on_content_only(self):
         statement = self._generate()
-        first = statement.content_hash
+        first = statement._compute_content_hash()
         # Non-content edits leave the hash alone.
         statement.user_id = self.env.user
         statement.action_recompute()
-        self.assertEqual(statement.content_hash, first)
+        self.assertEqual(statement._compute_content_hash(), first)
         # A cent more in the ledger changes it.
         self._invoice(self.customer, "2026-09-16", 0.01)
         statement.action_recompute()
-        self.assertNotEqual(statement.content_hash, first)
-        self.assertEqual(
-            statement.content_hash,
-            self.env["customer.statement.engine"]._content_hashes(statement)[statement.id],
-        )
+        self.assertNotEqual(statement._compute_content_hash(), first)
+        # Frozen, the statement keeps the hash of what was sent.
+        latest = statement._compute_content_hash()
+        statement.action_mark_sent()
+        self.assertEqual(statement.content_hash, latest)
 
     def test_several_partners_one_pass(self):
         other = self._customer("华南电子有限公司")
@@ -447,6 +450,7 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertTrue(statement.currency_section_ids)
         engine = self.env["customer.statement.engine"]
         self.assertEqual(engine._content_hashes(statement), engine._reference_hashes(statement))
+        statement.action_mark_sent()
         self.assertEqual(statement.content_hash, engine._reference_hashes(statement)[statement.id])
 
     def test_hidden_exchange_lines_keep_balances(self):

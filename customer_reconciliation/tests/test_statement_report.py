@@ -126,6 +126,8 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         self.assertAlmostEqual(
             statement.closing_balance, 1280.0 + 3980.5 + 998.0 + usd_in_cny - 2120.0
         )
+        # Sent, the statement carries the hash of its content.
+        statement.action_mark_sent()
         self.assertTrue(statement.content_hash)
 
         html = self.env["ir.actions.report"]._render_qweb_html(REPORT, statement.ids)[0]
@@ -248,6 +250,7 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
 
     def test_xlsx_figures(self):
         statement = self._statement()
+        statement.action_mark_sent()
         currency = statement.currency_id
         workbook = self._open_workbook(self.Xlsx._build_workbook(statement))
         self.assertEqual(workbook.sheetnames, [statement.name.replace("/", "-")])
