@@ -20,7 +20,6 @@ Ledger rules (see the addon's README):
   when it has none), in days past due at ``date_to``.
 """
 
-import json
 import logging
 from datetime import date
 from decimal import Decimal
@@ -266,59 +265,66 @@ class CustomerStatementEngine(models.AbstractModel):
         The statements are plain rows at this point (their figures come from
         :meth:`_compute_statements`), so the ORM's per-record create machinery
         (defaults, followers, tracking) is not needed: the values are those
-        the ORM would write, with the policy's settings copied in.
+        the ORM would write, read from the partners and their policy (the
+        partner's policy in ``company``, else the company's default policy)
+        by the INSERT itself.
         """
         Statement = self.env["customer.statement"]
         if not partners:
             return Statement
-        partners = partners.with_company(company)
-        default_policy = company.statement_default_policy_id
+        Partner = self.env["res.partner"].with_company(company)
+        policy_field = Partner._fields["statement_policy_id"]
+        fallback_policy = (
+            policy_field.get_company_dependent_fallback(Partner)
+            or company.statement_default_policy_id
+        )
         names = self._next_names(company, date_to, len(partners))
-        rows = []
-        for partner, name in zip(partners, names, strict=True):
-            policy = partner.statement_policy_id or default_policy
-            rows.append(
-                {
-                    "name": name,
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "currency_id": company.currency_id.id,
-                    "date_from": date_from.isoformat(),
-                    "date_to": date_to.isoformat(),
-                    "state": "draft",
-                    "version": 1,
-                    "policy_id": policy.id or None,
-                    "confirmation_mode": policy.confirmation_mode or "positive",
-                    "aging_boundaries": policy.aging_boundaries
-                    or aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
-                    "hide_exchange_lines": policy.hide_exchange_lines,
-                    "review_required": policy.review_required,
-                    "prepared_by_id": self.env.uid,
-                    "contact_id": partner.statement_contact_id.id or None,
-                    "user_id": (partner.statement_user_id or partner.user_id or self.env.user).id,
-                    "reminder_count": 0,
-                    "escalated": False,
-                    "confirmation_late": False,
-                }
-            )
         Statement.flush_model()
-        columns = SQL(", ").join(SQL.identifier(column) for column in rows[0])
+        Partner.flush_model(
+            ["statement_policy_id", "statement_contact_id", "statement_user_id", "user_id"]
+        )
+        self.env["customer.statement.policy"].flush_model()
+        now = fields.Datetime.now()
         by_partner = dict(
             self.env.execute_query(
                 SQL(
                     """
-                    INSERT INTO customer_statement (%(columns)s, create_uid, write_uid,
-                                                    create_date, write_date)
-                    SELECT %(columns)s, %(uid)s, %(uid)s, %(now)s, %(now)s
-                      FROM json_populate_recordset(NULL::customer_statement, %(rows)s)
-                        WITH ORDINALITY AS r
-                     ORDER BY r.ordinality
+                    INSERT INTO customer_statement (
+                        name, partner_id, company_id, currency_id, date_from, date_to,
+                        state, version, policy_id, confirmation_mode, aging_boundaries,
+                        hide_exchange_lines, review_required, prepared_by_id, contact_id,
+                        user_id, reminder_count, escalated, confirmation_late,
+                        create_uid, write_uid, create_date, write_date)
+                    SELECT n.name, p.id, %(company)s, %(currency)s, %(date_from)s,
+                           %(date_to)s, 'draft', 1, policy.id,
+                           COALESCE(policy.confirmation_mode, 'positive'),
+                           COALESCE(NULLIF(policy.aging_boundaries, ''), %(boundaries)s),
+                           COALESCE(policy.hide_exchange_lines, FALSE),
+                           COALESCE(policy.review_required, FALSE), %(uid)s,
+                           p.statement_contact_id,
+                           COALESCE(p.statement_user_id, p.user_id, %(uid)s),
+                           0, FALSE, FALSE, %(uid)s, %(uid)s, %(now)s, %(now)s
+                      FROM unnest(%(partner_ids)s::int[], %(names)s::varchar[])
+                               WITH ORDINALITY AS n(partner_id, name, ordinality)
+                      JOIN res_partner p ON p.id = n.partner_id
+                      LEFT JOIN customer_statement_policy policy
+                        ON policy.id = COALESCE(
+                               (p.statement_policy_id ->> %(company_key)s)::int,
+                               %(fallback)s)
+                     ORDER BY n.ordinality
                     RETURNING partner_id, id
                     """,
-                    columns=columns,
+                    company=company.id,
+                    company_key=str(company.id),
+                    currency=company.currency_id.id,
+                    date_from=date_from,
+                    date_to=date_to,
+                    boundaries=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
                     uid=self.env.uid,
-                    now=fields.Datetime.now(),
-                    rows=json.dumps(rows),
+                    now=now,
+                    partner_ids=partners.ids,
+                    names=names,
+                    fallback=fallback_policy.id or None,
                 )
             )
         )
@@ -472,6 +478,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 earliest_to=earliest_to,
             )
         )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(LATER_TABLE)))
         ((later_ids,),) = self.env.execute_query(
             SQL(
                 "SELECT COALESCE(array_agg(DISTINCT move_line_id), '{}') FROM %s",
@@ -555,6 +562,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 ledger_where=ledger_where,
             )
         )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(TOTALS_TABLE)))
         cr.execute(
             SQL(
                 """
@@ -588,6 +596,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 later_ids=later_ids,
             )
         )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(LISTED_TABLE)))
         cr.execute(
             SQL(
                 """
@@ -642,6 +651,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 ids=statement_ids,
             )
         )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(ITEMS_TABLE)))
 
     def _drop_stage(self):
         self.env.cr.execute(
