@@ -4,6 +4,7 @@ import binascii
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import content_disposition, request
+from odoo.tools.misc import get_lang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -161,7 +162,7 @@ class CustomerStatementPortal(CustomerPortal):
                     if request.env.user._is_public()
                     else request.env.user.name
                 ),
-                "visible_lines": statement_sudo.line_ids.filtered(lambda line: not line.hidden),
+                "line_rows": self._statement_line_rows(statement_sudo),
                 "dispute_reasons": statement_sudo.env["customer.statement.dispute"]
                 ._fields["reason"]
                 ._description_selection(request.env),
@@ -171,6 +172,56 @@ class CustomerStatementPortal(CustomerPortal):
             False,
         )
         return request.render("customer_reconciliation.portal_statement_page", values)
+
+    def _statement_line_rows(self, statement_sudo):
+        """The listed lines of the statement, formatted once for the page.
+
+        A statement can list hundreds of lines, shown twice (the table and the
+        dispute form): formatting each amount and date through a QWeb field
+        widget would cost more than everything else on the page, so the
+        values are formatted here with the visitor's language, read once.
+        """
+        env = request.env
+        lang = env["res.lang"].browse(get_lang(env).id)
+        date_format = lang.date_format
+        digits = statement_sudo.currency_id.decimal_places
+        amount_format = f"%.{digits}f"
+        # Groups of three digits (nearly every language): Python formats
+        # them, then the language's separators replace Python's.
+        if lang.grouping.replace(" ", "") in ("[3,0]", "[3]"):
+            separators = str.maketrans({",": lang.thousands_sep or "", ".": lang.decimal_point})
+
+            def number(value):
+                return f"{value:,.{digits}f}".translate(separators)
+        else:
+
+            def number(value):
+                return lang.format(amount_format, value, grouping=True)
+
+        def amount(value):
+            return number(value) if value else ""
+
+        lines = statement_sudo.env["customer.statement.line"]._fetch_for_customer(statement_sudo)
+        rows = []
+        for line in lines:
+            rows.append(
+                {
+                    "id": line.id,
+                    "in_period": line.in_period,
+                    "move_name": line.move_name or "",
+                    "ref": line.ref or "",
+                    "date": line.date.strftime(date_format) if line.date else "",
+                    "date_maturity": (
+                        line.date_maturity.strftime(date_format) if line.date_maturity else ""
+                    ),
+                    "overdue": line.days_overdue > 0 and bool(amount(line.open_amount)),
+                    "debit": amount(line.debit),
+                    "credit": amount(line.credit),
+                    "running_balance": (number(line.running_balance) if line.in_period else ""),
+                    "open_amount": amount(line.open_amount),
+                }
+            )
+        return rows
 
     @http.route(["/my/statements/<int:statement_id>/xlsx"], type="http", auth="public")
     def portal_statement_xlsx(self, statement_id, access_token=None, **kw):

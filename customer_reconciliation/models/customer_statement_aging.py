@@ -3,6 +3,10 @@ from odoo.tools import SQL
 
 from ..tools import aging
 
+# The view's ids are ``statement id * BUCKET_ID_WIDTH + bucket`` (a statement
+# has at most ``aging.MAX_BUCKETS`` buckets, fewer than this).
+BUCKET_ID_WIDTH = 16
+
 
 class CustomerStatementAging(models.Model):
     """One aging bucket of a statement: open amounts by days past due.
@@ -30,6 +34,19 @@ class CustomerStatementAging(models.Model):
     days_to = fields.Integer(readonly=True, help="0 for the open-ended last bucket.")
     amount = fields.Monetary(readonly=True, aggregator="sum")
     name = fields.Char(string="Bucket", compute="_compute_name")
+
+    def _fetch_query(self, query, fields):
+        # Records are read by id, which the view computes: also name their
+        # statements (the id packs them), so that PostgreSQL sums the lines
+        # of those statements only instead of every statement's.
+        # (search_fetch() calls this on the empty model: its domain already
+        # names the statements.)
+        if self._ids:
+            statement_ids = sorted({int(record_id) // BUCKET_ID_WIDTH for record_id in self._ids})
+            query.add_where(
+                SQL("%s = ANY(%s)", SQL.identifier(self._table, "statement_id"), statement_ids)
+            )
+        return super()._fetch_query(query, fields)
 
     def init(self):
         # Bucket i of boundaries b1 < b2 < ... < bn: 0 not due, i in 1..n
@@ -65,7 +82,7 @@ class CustomerStatementAging(models.Model):
                     ON sums.statement_id = s.id AND sums.aging_bucket = b.bucket
                 """,
                 view=SQL.identifier(self._table),
-                width=16,
+                width=BUCKET_ID_WIDTH,
                 default=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
             )
         )
