@@ -153,7 +153,7 @@ class CustomerStatementEngine(models.AbstractModel):
                     ids=", ".join(map(str, unknown)),
                 )
             )
-        allowed = company | self.env["res.company"].search([("id", "child_of", company.id)])
+        allowed = self._branches(company)
         allowed_ids = set(allowed.ids)
         foreign = [
             pid
@@ -229,6 +229,11 @@ class CustomerStatementEngine(models.AbstractModel):
         return customers
 
     @api.model
+    def _branches(self, company):
+        """``company`` and its branches, whose ledgers its statements cover."""
+        return self.env["res.company"].sudo().search([("id", "child_of", company.ids)])
+
+    @api.model
     def _partners_with_content(self, partners, company, date_from, date_to):
         """Ids of ``partners`` with a movement in the period or a closing balance."""
         self._flush_ledger()
@@ -248,7 +253,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 HAVING bool_or(l.date >= %(date_from)s) OR SUM(l.balance) <> 0
                 """,
                 ids=partners.ids,
-                companies=self.env["res.company"].search([("id", "child_of", company.id)]).ids,
+                companies=self._branches(company).ids,
                 date_from=date_from,
                 date_to=date_to,
             )
@@ -410,7 +415,13 @@ class CustomerStatementEngine(models.AbstractModel):
         self._write_totals(ids)
         self._insert_currency_sections()
         self._drop_stage()
-        self.env.invalidate_all()
+        for model in (
+            "customer.statement",
+            "customer.statement.line",
+            "customer.statement.currency",
+            "customer.statement.aging",
+        ):
+            self.env[model].invalidate_model()
 
     def _build_items(self, statement_ids):
         """Stage the ledger of the statements in temporary tables.
@@ -449,11 +460,10 @@ class CustomerStatementEngine(models.AbstractModel):
             )
         )
         # Each statement company with itself and its branches, as pairs.
-        Company = self.env["res.company"].sudo()
         pairs = [
             (root.id, branch.id)
-            for root in Company.browse(company_ids)
-            for branch in Company.search([("id", "child_of", root.id)])
+            for root in self.env["res.company"].browse(company_ids)
+            for branch in self._branches(root)
         ]
         receivable = (
             self.env["account.account"].sudo().search([("account_type", "=", "asset_receivable")])
@@ -504,6 +514,16 @@ class CustomerStatementEngine(models.AbstractModel):
             branches=[branch for __, branch in pairs],
             ids=statement_ids,
         )
+
+        def listable(period_start):
+            # A movement of the period, or an older item that may have been
+            # open at the cut-off.
+            return SQL(
+                "(l.date >= %s OR l.reconciled IS NOT TRUE OR l.id = ANY(%s::int[]))",
+                period_start,
+                later_ids,
+            )
+
         ledger_join = SQL(
             """
                   FROM targets t
@@ -583,17 +603,17 @@ class CustomerStatementEngine(models.AbstractModel):
                 %(ledger_join)s
                   JOIN account_move m ON m.id = l.move_id
                 %(ledger_where)s
-                   AND (l.date >= %(earliest_from)s OR l.reconciled IS NOT TRUE
-                        OR l.id = ANY(%(later_ids)s::int[]))
-                   AND (l.date >= t.date_from OR l.reconciled IS NOT TRUE
-                        OR l.id = ANY(%(later_ids)s::int[]))
+                   AND %(listable_early)s
+                   AND %(listable)s
                 """,
                 listed=SQL.identifier(LISTED_TABLE),
                 targets=targets,
                 ledger_join=ledger_join,
                 ledger_where=ledger_where,
-                earliest_from=earliest_from,
-                later_ids=later_ids,
+                # The same test against the earliest period start lets the
+                # parallel workers drop most items before the join.
+                listable_early=listable(SQL("%s::date", earliest_from)),
+                listable=listable(SQL("t.date_from")),
             )
         )
         cr.execute(SQL("ANALYZE %s", SQL.identifier(LISTED_TABLE)))
