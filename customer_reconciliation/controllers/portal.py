@@ -9,11 +9,14 @@ from odoo.tools.misc import get_lang
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..models.customer_statement import HIDDEN_FROM_CUSTOMER_STATES
 from .main import XLSX_MIMETYPE
 
 # Attachments a customer may join to a dispute.
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
+# Where a refused reply's message waits for the page that shows it.
+ERROR_SESSION_KEY = "customer_statement_error"
 
 
 class CustomerStatementPortal(CustomerPortal):
@@ -37,7 +40,7 @@ class CustomerStatementPortal(CustomerPortal):
         partner = request.env.user.partner_id
         return [
             ("partner_id", "child_of", [partner.commercial_partner_id.id]),
-            ("state", "not in", ("draft", "to_review", "cancelled")),
+            ("state", "not in", HIDDEN_FROM_CUSTOMER_STATES),
         ]
 
     def _statement_sortings(self):
@@ -118,12 +121,13 @@ class CustomerStatementPortal(CustomerPortal):
     def _statement_check_access(self, statement_id, access_token):
         """The statement as sudo if the visitor may see it; raises otherwise.
 
-        Drafts and statements under review are never shown to customers.
+        Drafts, statements under review and cancelled ones are never shown
+        to customers, with or without a token.
         """
         statement_sudo = self._document_check_access(
             "customer.statement", statement_id, access_token=access_token
         )
-        if statement_sudo.state in ("draft", "to_review"):
+        if statement_sudo.state in HIDDEN_FROM_CUSTOMER_STATES:
             raise MissingError(request.env._("This statement does not exist."))
         return statement_sudo
 
@@ -156,7 +160,7 @@ class CustomerStatementPortal(CustomerPortal):
                 "statement": statement_sudo,
                 "page_name": "statement",
                 "message": message,
-                "error": error,
+                "error": error and request.session.pop(ERROR_SESSION_KEY, None),
                 "reply_name": (
                     (statement_sudo.contact_id or statement_sudo.partner_id).name
                     if request.env.user._is_public()
@@ -280,11 +284,14 @@ class CustomerStatementPortal(CustomerPortal):
         except (binascii.Error, ValueError):
             return {"error": env._("The signature could not be read.")}
         try:
-            statement_sudo.with_context(mail_post_autofollow=False)._record_confirmation(
-                name,
-                signature=signature,
-                audit=self._reply_audit(statement_sudo, access_token, content_hash, name),
-            )
+            # A refused reply leaves nothing behind (the reply row is written
+            # before its signature image is checked).
+            with env.cr.savepoint():
+                statement_sudo.with_context(mail_post_autofollow=False)._record_confirmation(
+                    name,
+                    signature=signature,
+                    audit=self._reply_audit(statement_sudo, access_token, content_hash, name),
+                )
         except (UserError, ValidationError) as error:
             return {"error": str(error.args[0])}
         return {
@@ -379,6 +386,7 @@ class CustomerStatementPortal(CustomerPortal):
 
     @staticmethod
     def _error_query(error):
-        from werkzeug.urls import url_encode
-
-        return url_encode({"error": str(error.args[0])[:300]})
+        """Keep the refusal's text in the session and say so in the URL: a link
+        must not carry text the page would show as ours."""
+        request.session[ERROR_SESSION_KEY] = str(error.args[0])[:300]
+        return "error=1"

@@ -32,6 +32,8 @@ STATES = [
 # A statement in one of these states is the live one of its period; the
 # unique index below allows exactly one per partner, company and period.
 LIVE_STATES = ("draft", "to_review", "sent", "confirmed", "disputed", "deemed")
+# Never shown to the customer (the portal record rules say the same).
+HIDDEN_FROM_CUSTOMER_STATES = ("draft", "to_review", "cancelled")
 # Content of a statement is frozen from sending on.
 FROZEN_STATES = ("sent", "confirmed", "disputed", "deemed", "superseded")
 # Fields whose value is the statement's content: only the engine writes them,
@@ -354,7 +356,14 @@ class CustomerStatement(models.Model):
         for statement in self:
             if statement.state != "draft":
                 raise UserError(self.env._("Only a draft statement can be submitted for review."))
-        self.write({"state": "to_review", "prepared_by_id": self.env.uid})
+        self.write(
+            {
+                "state": "to_review",
+                "prepared_by_id": self.env.uid,
+                "reviewer_id": False,
+                "reviewed_date": False,
+            }
+        )
         # The reviewer approves this content, identified by its hash.
         self.env["customer.statement.engine"]._store_hashes(self)
         return True
@@ -450,7 +459,8 @@ class CustomerStatement(models.Model):
         template = self._get_mail_template()
         for statement in self:
             statement._portal_ensure_token()
-            statement._freeze()
+        self._freeze()
+        for statement in self:
             statement.with_context(mark_statement_as_sent=False).message_post_with_source(
                 template,
                 subtype_xmlid="mail.mt_comment",
@@ -835,7 +845,21 @@ class CustomerStatement(models.Model):
                         partner=statement.partner_id.display_name,
                     )
                 )
-        self.write({"state": "draft"})
+        # Back to a draft that was never sent nor approved: a resent statement
+        # gets a new deadline and reminders, and new figures a new review.
+        self.write(
+            {
+                "state": "draft",
+                "reviewer_id": False,
+                "reviewed_date": False,
+                "sent_date": False,
+                "reply_deadline": False,
+                "reminder_count": 0,
+                "last_reminder_date": False,
+                "escalated": False,
+                "confirmation_late": False,
+            }
+        )
         self.env["customer.statement.engine"]._compute_statements(self)
         return True
 
@@ -865,11 +889,12 @@ class CustomerStatement(models.Model):
     def _freeze(self):
         """Mark as sent: the content is frozen and the reply deadline starts."""
         today = fields.Date.context_today(self)
+        hashes = self.env["customer.statement.engine"]._content_hashes(self)
         for statement in self:
             reply_days = statement.policy_id.reply_days if statement.policy_id else 10
             statement.with_context(customer_statement_engine=True).write(
                 {
-                    "content_hash": statement._compute_content_hash(),
+                    "content_hash": hashes[statement.id],
                     "state": "sent",
                     "sent_date": fields.Datetime.now(),
                     "reply_deadline": statement.reply_deadline

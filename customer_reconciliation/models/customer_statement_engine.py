@@ -809,11 +809,11 @@ class CustomerStatementEngine(models.AbstractModel):
                      GROUP BY statement_id, currency_id
                 )
                 INSERT INTO customer_statement_currency (
-                    statement_id, company_id, currency_id, opening_balance,
+                    statement_id, company_id, partner_id, currency_id, opening_balance,
                     total_debit, total_credit, closing_balance, open_amount,
                     overdue_amount, closing_balance_company,
                     create_uid, write_uid, create_date, write_date)
-                SELECT t.statement_id, s.company_id, t.currency_id,
+                SELECT t.statement_id, s.company_id, s.partner_id, t.currency_id,
                        COALESCE(t.opening_currency, 0), COALESCE(t.debit_currency, 0),
                        COALESCE(t.credit_currency, 0), COALESCE(t.closing_currency, 0),
                        COALESCE(i.open_amount, 0), COALESCE(i.overdue, 0),

@@ -128,6 +128,19 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         self.assertEqual(statement.reviewer_id, reviewer)
         statement._send_by_email()
         self.assertEqual(statement.state, "sent")
+        deadline = statement.reply_deadline
+        self.assertTrue(deadline)
+        # Cancelled and back to draft, it is a new draft: the approval and the
+        # sending are gone, so the new figures need a new review.
+        statement.action_cancel()
+        statement.action_reset_to_draft()
+        self.assertFalse(statement.reviewer_id)
+        self.assertFalse(statement.sent_date)
+        self.assertFalse(statement.reply_deadline)
+        self.assertEqual(statement.reminder_count, 0)
+        statement.action_submit_review()
+        with self.assertRaisesRegex(UserError, "not approved"):
+            statement.action_mark_sent()
 
     # ------------------------------------------------------------------
     # Confirmation

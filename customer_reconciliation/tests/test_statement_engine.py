@@ -428,6 +428,7 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertTrue(statement.has_foreign_currency)
         section = statement.currency_section_ids
         self.assertEqual(section.currency_id, self.eur)
+        self.assertEqual(section.partner_id, self.customer)
         self.assertAlmostEqual(section.opening_balance, 0.0)
         self.assertAlmostEqual(section.total_debit, 100.0)
         self.assertAlmostEqual(section.total_credit, 60.0)

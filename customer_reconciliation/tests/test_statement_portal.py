@@ -108,6 +108,23 @@ class TestStatementPortal(StatementCommon, HttpCase):
             },
         )
         self.assertEqual([row["id"] for row in rows], self.statement_a.ids)
+        # Exchange differences the policy hides stay hidden over RPC too.
+        hidden = self.statement_a.line_ids[0]
+        self.env.cr.execute(
+            "UPDATE customer_statement_line SET hidden = TRUE WHERE id = %s", [hidden.id]
+        )
+        lines = self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {
+                "model": "customer.statement.line",
+                "method": "search_read",
+                "args": [[]],
+                "kwargs": {"fields": ["statement_id"]},
+            },
+        )
+        self.assertEqual(
+            sorted(row["id"] for row in lines), sorted((self.statement_a.line_ids - hidden).ids)
+        )
 
     def test_generate_statements_over_rpc(self):
         # The accountant of the test company (its password is its login).
@@ -208,6 +225,17 @@ class TestStatementPortal(StatementCommon, HttpCase):
         result = self.make_jsonrpc_request(url, {"name": "王会计", "signature": "not base64!"})
         self.assertIn("error", result)
         self.assertEqual(self.statement_a.state, "sent")
+        # Base64 that is no image: refused by the image field, after the reply
+        # row was written; nothing of it is left.
+        result = self.make_jsonrpc_request(url, {"name": "王会计", "signature": "AAAA"})
+        self.assertIn("error", result)
+        self.assertEqual(self.statement_a.state, "sent")
+        self.assertFalse(self.statement_a.reply_ids)
+
+    def test_cancelled_statement_is_not_shown(self):
+        self.statement_a.action_cancel()
+        url = f"/my/statements/{self.statement_a.id}?access_token={self.statement_a.access_token}"
+        self.assertEqual(self.url_open(url).status_code, 404)
 
     # ------------------------------------------------------------------
     # Disputing
@@ -256,8 +284,13 @@ class TestStatementPortal(StatementCommon, HttpCase):
             },
         )
         self.assertEqual(response.status_code, 200)
-        self.assertIn("error=", response.url)
+        self.assertIn("error=1", response.url)
         self.assertIn("lines of this statement", response.text)
+        # The text comes from the session, not from the link: a crafted link
+        # shows nothing.
+        self.assertNotIn("lines of this statement", response.url)
+        forged = self.url_open(f"{url}?error=Pay+to+account+X")
+        self.assertNotIn("Pay to account X", forged.text)
         self.assertEqual(self.statement_a.state, "sent")
         self.assertFalse(self.statement_a.dispute_ids)
 

@@ -4,7 +4,8 @@ From 18.0.1.2.0 statement lines keep their contact and currency as plain ids
 (like their journal item and entry), take their company and customer from
 their statement and have no create/write columns: writing a month's lines no
 longer checks and locks a partner, company, currency and user row per line.
-The aging buckets are a view over the lines, so their table goes.
+The aging buckets are a view over the lines, so their table goes. Currency
+sections get the customer they were written without.
 """
 
 from odoo.tools import SQL
@@ -33,5 +34,16 @@ def migrate(cr, version):
                 """
             )
         )
+    # Currency sections were written without their customer.
+    cr.execute(
+        SQL(
+            """
+            UPDATE customer_statement_currency sc
+               SET partner_id = s.partner_id
+              FROM customer_statement s
+             WHERE s.id = sc.statement_id AND sc.partner_id IS NULL
+            """
+        )
+    )
     if table_kind(cr, "customer_statement_aging") == TableKind.Regular:
         cr.execute(SQL("DROP TABLE customer_statement_aging CASCADE"))
