@@ -260,10 +260,6 @@ class CustomerStatementPortal(CustomerPortal):
             "name": name or (user.name if not is_public else ""),
         }
 
-    def _reply_author(self, statement_sudo):
-        user = request.env.user
-        return statement_sudo.partner_id.id if user._is_public() else user.partner_id.id
-
     @http.route(
         ["/my/statements/<int:statement_id>/confirm"], type="json", auth="public", website=True
     )

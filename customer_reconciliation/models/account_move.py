@@ -80,5 +80,5 @@ class AccountMove(models.Model):
         # A customer whose credit grade blocks sales above the limit cannot be
         # invoiced further (Odoo's own credit-limit test), unless a manager posts.
         for move in self.filtered(lambda m: m.move_type == "out_invoice"):
-            move.partner_id._check_credit_grade_block(move, current_amount=move.amount_total_signed)
+            move.partner_id._check_credit_grade_block(move)
         return super()._post(soft=soft)

@@ -179,9 +179,11 @@ class CustomerCreditEngine(models.AbstractModel):
                        CASE WHEN o.open_amount > 0
                             THEN 100.0 * o.overdue_amount / o.open_amount ELSE 0 END
                            AS overdue_ratio,
-                       CASE WHEN (cp.credit_limit ->> %(company_key)s)::numeric > 0
+                       CASE WHEN COALESCE((cp.credit_limit ->> %(company_key)s)::numeric,
+                                          %(default_limit)s) > 0
                             THEN 100.0 * o.open_amount
-                                 / (cp.credit_limit ->> %(company_key)s)::numeric END
+                                 / COALESCE((cp.credit_limit ->> %(company_key)s)::numeric,
+                                            %(default_limit)s) END
                            AS limit_utilisation,
                        CASE WHEN i.first_invoice IS NOT NULL
                             THEN (%(today)s - i.first_invoice) / 30.4375 END
@@ -204,6 +206,11 @@ class CustomerCreditEngine(models.AbstractModel):
                 """,
                 company=company.id,
                 company_key=str(company.id),
+                # The company's default credit limit, for customers without one.
+                default_limit=self.env["res.partner"]
+                ._fields["credit_limit"]
+                .get_company_dependent_fallback(self.env["res.partner"].with_company(company))
+                or 0.0,
                 partner_filter=partner_filter,
                 window_start=window_start,
                 window_months=window_months,
@@ -344,7 +351,6 @@ class CustomerCreditEngine(models.AbstractModel):
             [
                 "credit_score",
                 "credit_grade_id",
-                "credit_grade",
                 "credit_rating_id",
                 "credit_explanation",
             ]
@@ -356,7 +362,11 @@ class CustomerCreditEngine(models.AbstractModel):
         Partner = self.env["res.partner"].with_company(company)
         for partner_id, old_grade, grade, score in downgraded:
             partner = Partner.browse(partner_id)
-            user = partner.user_id or partner.statement_user_id or self.env.user
+            # The salesperson, else the statement responsible, else whoever
+            # runs the rating, if an active internal user (not the scheduler's).
+            user = (partner.user_id | partner.statement_user_id | self.env.user).filtered(
+                lambda u: u.active and not u.share
+            )[:1]
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=fields.Date.context_today(self) + timedelta(days=2),
@@ -366,7 +376,7 @@ class CustomerCreditEngine(models.AbstractModel):
                     new=grade.name,
                 ),
                 note=self.env._("New credit score: %(score)s.", score=score),
-                user_id=user.id,
+                **({"user_id": user.id} if user else {}),
             )
         if not policy.apply_suggestions:
             return
@@ -374,8 +384,6 @@ class CustomerCreditEngine(models.AbstractModel):
             partner = Partner.browse(partner_id)
             if partner.credit_grade_override_id:
                 continue
-            values = {"credit_limit": suggested} if grade.limit_months else {}
-            if grade.payment_term_id:
-                values["property_payment_term_id"] = grade.payment_term_id.id
+            values = grade._partner_values(suggested)
             if values:
                 partner.write(values)

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 FACTORS = [
     ("days_beyond_terms", "Days beyond terms (amount-weighted, paid invoices)"),
@@ -44,7 +44,3 @@ class CustomerCreditFactor(models.Model):
         ("code_uniq", "unique(policy_id, code)", "Each factor appears once in a policy."),
         ("weight_positive", "CHECK(weight >= 0)", "Weights cannot be negative."),
     ]
-
-    @api.model
-    def _points(self, value, best, worst):
-        return factor_points(value, best, worst)

@@ -33,7 +33,9 @@ class CustomerCreditGrade(models.Model):
         default="none",
         required=True,
         help="What happens when a new invoice or sales order takes the customer above "
-        "their credit limit. Blocking can be overridden by a manager.",
+        "their credit limit (Odoo's credit-limit test, when the company uses credit "
+        "limits): warning notes who confirmed it on the document; blocking refuses it "
+        "unless a manager confirms.",
     )
     color = fields.Integer()
 
@@ -44,3 +46,12 @@ class CustomerCreditGrade(models.Model):
             "A grade starts between 0 and 100.",
         ),
     ]
+
+    def _partner_values(self, suggested_limit):
+        """The credit limit (when the grade suggests one) and payment term this
+        grade gives a customer, as values to write on the partner."""
+        self.ensure_one()
+        values = {"credit_limit": suggested_limit} if self.limit_months else {}
+        if self.payment_term_id:
+            values["property_payment_term_id"] = self.payment_term_id.id
+        return values

@@ -108,17 +108,6 @@ class CustomerDunningLevel(models.Model):
         for level in self:
             level.record_count = counts.get(level, 0)
 
-    @api.model
-    def _get_levels(self, company=None):
-        """Active levels of ``company`` (the current one by default), in order.
-
-        Empty for a company without levels: nothing is dunned there.
-        """
-        company = company or self.env.company
-        if not company:
-            return self.browse()
-        return self.search([("company_id", "in", company.ids)])
-
     # ------------------------------------------------------------------
     # Finding what to dun
     # ------------------------------------------------------------------

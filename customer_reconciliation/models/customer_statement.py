@@ -925,9 +925,6 @@ class CustomerStatement(models.Model):
             "url": self.get_portal_url(),
         }
 
-    def _get_portal_return_action(self):
-        return self.env.ref("customer_reconciliation.action_customer_statement")
-
     # ------------------------------------------------------------------
     # Scheduled reminders and deemed confirmation
     # ------------------------------------------------------------------

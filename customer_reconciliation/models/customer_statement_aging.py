@@ -98,11 +98,3 @@ class CustomerStatementAging(models.Model):
         if not days_to:
             return self.env._("Over %(days)s days", days=days_from - 1)
         return self.env._("%(start)s-%(end)s days", start=days_from, end=days_to)
-
-    @api.model
-    def _labels_for(self, boundaries_text):
-        boundaries = aging.parse_boundaries(boundaries_text)
-        return [
-            (index, self._label(index, start or 0, end or 0))
-            for index, start, end in aging.bucket_ranges(boundaries)
-        ]

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 
 class ResPartner(models.Model):
@@ -29,7 +29,10 @@ class ResPartner(models.Model):
     def _compute_statement_count(self):
         counts = dict(
             self.env["customer.statement"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids)],
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ],
                 ["partner_id"],
                 ["__count"],
             )
@@ -82,7 +85,10 @@ class ResPartner(models.Model):
     def _compute_dunning_record_count(self):
         counts = dict(
             self.env["customer.dunning.record"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids)],
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ],
                 ["partner_id"],
                 ["__count"],
             )
@@ -115,7 +121,6 @@ class ResPartner(models.Model):
         compute="_compute_credit_rating",
         help="The computed grade, or the manual one when it is overridden.",
     )
-    credit_grade = fields.Char(string="Credit Grade Name", compute="_compute_credit_rating")
     credit_rated_date = fields.Datetime(string="Rated On", compute="_compute_credit_rating")
     credit_not_rated = fields.Boolean(string="Not Rated", compute="_compute_credit_rating")
     credit_suggested_limit = fields.Monetary(
@@ -162,7 +167,6 @@ class ResPartner(models.Model):
             partner.credit_rating_id = rating
             partner.credit_score = rating.score if rating and rating.rated else 0.0
             partner.credit_grade_id = grade
-            partner.credit_grade = grade.name if grade else False
             partner.credit_rated_date = rating.date if rating else False
             partner.credit_not_rated = bool(rating and not rating.rated and not override)
             partner.credit_suggested_limit = rating.suggested_limit if rating else 0.0
@@ -203,6 +207,8 @@ class ResPartner(models.Model):
                 )
 
     def action_recompute_credit_rating(self):
+        if not self.env.user.has_group("customer_reconciliation.group_statement_user"):
+            raise AccessError(self.env._("Only statement users can rate customers."))
         self.env["customer.credit.engine"]._rate_company(
             self.env.company, partner_ids=self.commercial_partner_id.ids
         )
@@ -214,9 +220,7 @@ class ResPartner(models.Model):
             grade = partner.credit_grade_id
             if not grade:
                 continue
-            values = {"credit_limit": partner.credit_suggested_limit} if grade.limit_months else {}
-            if grade.payment_term_id:
-                values["property_payment_term_id"] = grade.payment_term_id.id
+            values = grade._partner_values(partner.credit_suggested_limit)
             if values:
                 partner.write(values)
         return True
@@ -230,38 +234,44 @@ class ResPartner(models.Model):
         action["context"] = {"search_default_filter_current": 0}
         return action
 
-    def _check_credit_grade_block(self, record, current_amount, exclude_amount=0.0):
-        """Refuse ``record`` (an invoice being posted, a sales order being confirmed)
-        when the customer's grade blocks sales above the credit limit.
+    def _check_credit_grade_block(self, record):
+        """Apply the customer's grade to ``record`` (an invoice being posted, a
+        sales order being confirmed, both still drafts) when it goes over the
+        credit limit.
 
-        Uses Odoo's own credit-limit test and message; a statement manager may
-        go over the limit, which is noted on the record.
+        Whether it does is Odoo's own test, the record's credit warning (off
+        when the company does not use credit limits; it counts what a sales
+        order already added only once). A "warn" grade lets it through with a
+        note; a "block" grade refuses it, unless a statement manager goes
+        over the limit, which is noted on the record.
         """
         partner = self.commercial_partner_id.with_company(record.company_id)
         grade = partner.credit_grade_id
-        if not grade or grade.sale_policy != "block":
+        if not grade or grade.sale_policy == "none":
             return
-        message = self.env["account.move"]._build_credit_warning_message(
-            record.sudo(), current_amount=current_amount, exclude_amount=exclude_amount
-        )
+        message = record.partner_credit_warning
         if not message:
             return
-        if self.env.user.has_group("customer_reconciliation.group_statement_manager"):
-            record.message_post(
-                body=self.env._(
-                    "Over the credit limit of a grade %(grade)s customer, allowed by %(user)s.",
-                    grade=grade.name,
-                    user=self.env.user.name,
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
-            return
-        raise UserError(
-            message
-            + "\n"
-            + self.env._(
-                "Credit grade %(grade)s does not allow going over the limit; "
-                "ask a manager to confirm it.",
+        if grade.sale_policy == "warn":
+            note = self.env._(
+                "Over the credit limit of a grade %(grade)s customer, confirmed by %(user)s.",
                 grade=grade.name,
+                user=self.env.user.name,
             )
-        )
+        elif self.env.user.has_group("customer_reconciliation.group_statement_manager"):
+            note = self.env._(
+                "Over the credit limit of a grade %(grade)s customer, allowed by %(user)s.",
+                grade=grade.name,
+                user=self.env.user.name,
+            )
+        else:
+            raise UserError(
+                message
+                + "\n"
+                + self.env._(
+                    "Credit grade %(grade)s does not allow going over the limit; "
+                    "ask a manager to confirm it.",
+                    grade=grade.name,
+                )
+            )
+        record.message_post(body=note, subtype_xmlid="mail.mt_note")

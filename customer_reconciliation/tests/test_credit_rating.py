@@ -112,7 +112,7 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.score, expected)
         self.assertAlmostEqual(rating.score, 89.3)
         self.assertEqual(rating.grade_id.name, "A")
-        self.assertEqual(self.on_time.credit_grade, "A")
+        self.assertEqual(self.on_time.credit_grade_id.name, "A")
         self.assertAlmostEqual(self.on_time.credit_score, 89.3)
         self.assertEqual(rating.invoice_count, 4)
         self.assertEqual(rating.paid_invoice_count, 4)
@@ -194,7 +194,7 @@ class TestCreditRating(StatementCommon):
         self.assertFalse(rating.rated)
         self.assertFalse(rating.grade_id)
         self.assertTrue(self.newcomer.credit_not_rated)
-        self.assertFalse(self.newcomer.credit_grade)
+        self.assertFalse(self.newcomer.credit_grade_id)
         self.assertEqual(self.newcomer.credit_score, 0.0)
 
     def test_thresholds_and_weights_edited(self):
@@ -260,7 +260,7 @@ class TestCreditRating(StatementCommon):
         self.late.write(
             {"credit_grade_override_id": grade_a.id, "credit_override_reason": "老客户，有担保"}
         )
-        self.assertEqual(self.late.credit_grade, "A")
+        self.assertEqual(self.late.credit_grade_id.name, "A")
         self.assertIn("老客户", self.late.credit_explanation)
 
     def test_suggested_limit_applied(self):
@@ -342,6 +342,18 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.confirmation_days, 4.0)
         self.assertAlmostEqual(rating.dispute_rate, 0.0)
 
+    def test_limit_used_against_the_company_default_limit(self):
+        # 50,000 open; no limit of its own, the company's default is 100,000.
+        self.env["ir.default"].set(
+            "res.partner", "credit_limit", 100000.0, company_id=self.company.id
+        )
+        self._rate()
+        self.assertAlmostEqual(self._rating(self.big_overdue).limit_utilisation, 50.0)
+        # A limit of its own wins: 50,000 of 40,000 is 125 %.
+        self.big_overdue.with_company(self.company).credit_limit = 40000
+        self._rate()
+        self.assertAlmostEqual(self._rating(self.big_overdue).limit_utilisation, 125.0)
+
     def test_block_grade_on_invoice_posting(self):
         self._rate()
         customer = self.late.with_company(self.company)
@@ -362,6 +374,9 @@ class TestCreditRating(StatementCommon):
         self.assertIn("credit limit", invoice.partner_credit_warning)
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
+        self.assertEqual(
+            len(invoice.message_ids.filtered(lambda m: "confirmed by" in (m.body or ""))), 1
+        )
         # A blocking grade refuses the user, with Odoo's message and ours.
         grade.sale_policy = "block"
         invoice = self._draft_invoice(customer, 800)

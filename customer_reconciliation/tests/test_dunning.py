@@ -468,17 +468,17 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(by_cron.filtered("legal_notice").invoice_ids, self.inv_1 | self.inv_2)
 
     def test_levels(self):
+        Level = self.env["customer.dunning.level"]
         main = self.env.ref("base.main_company")
-        levels = self.env["customer.dunning.level"].sudo()._get_levels(main)
+        levels = Level.sudo().search([("company_id", "=", main.id)])
         self.assertEqual(levels.mapped("days"), [-3, 7, 30, 60])
         self.assertEqual(levels.mapped("channel"), ["email", "email", "activity", "letter"])
         self.assertEqual(levels.mapped("legal_notice"), [False, False, False, True])
         self.assertEqual(
-            self.env["customer.dunning.level"]._get_levels(self.company),
+            Level.search([("company_id", "=", self.company.id)]),
             self.level_friendly | self.level_second | self.level_call | self.level_legal,
         )
         empty = self.env["res.company"].create({"name": "No Levels Ltd"})
-        self.assertFalse(self.env["customer.dunning.level"]._get_levels(empty))
         self.assertEqual(
             self.env["customer.dunning.level"]._run_dunning(empty),
             {"customers": 0, "messages": 0, "failed": 0},

@@ -6,7 +6,5 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         for order in self:
-            order.partner_id._check_credit_grade_block(
-                order, current_amount=order.amount_total / (order.currency_rate or 1.0)
-            )
+            order.partner_id._check_credit_grade_block(order)
         return super().action_confirm()

@@ -68,6 +68,29 @@ class TestSaleCreditBlock(StatementCommon):
         self.assertEqual(small.state, "sale")
         self.grade.sale_policy = "warn"
         big = self._order(9000)
-        self.assertTrue(big.partner_credit_warning)
+        self.assertIn("credit limit", big.partner_credit_warning)
         big.with_user(self.salesman).action_confirm()
         self.assertEqual(big.state, "sale")
+        self.assertEqual(
+            len(big.message_ids.filtered(lambda m: "confirmed by" in (m.body or ""))), 1
+        )
+
+    def test_invoice_of_a_confirmed_order_is_counted_once(self):
+        """3,000 open + an order of 1,500 = 4,500 under the 5,000 limit: invoicing
+        the order adds nothing (the order was already counted), so a blocking
+        grade lets the invoice through."""
+        self.grade.sale_policy = "block"
+        order = self._order(1500)
+        order.with_user(self.salesman).action_confirm()
+        order.order_line.qty_delivered = 1
+        invoice = order._create_invoices()
+        self.assertFalse(invoice.partner_credit_warning)
+        billing = new_test_user(
+            self.env,
+            login="credit_billing_sale",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        invoice.with_user(billing).action_post()
+        self.assertEqual(invoice.state, "posted")
