@@ -268,9 +268,12 @@ class CustomerStatementPolicy(models.Model):
                 __, failures = Batch._run_in_chunks(pending, process, on_failure=failed)
                 summary["statements"] += len(made)
                 summary["failed"] += len(failures)
+                unsent = 0
                 if policy.auto_send:
-                    summary["sent"] += policy._send_generated(made)
-                if failures:
+                    sent, unsent = policy._send_drafts(date_from, date_to)
+                    summary["sent"] += sent
+                    summary["failed"] += unsent
+                if failures or unsent:
                     break  # keep the period open: the next run retries its failures
                 policy.last_period_end = date_to
                 Batch._commit_chunk()
@@ -298,13 +301,39 @@ class CustomerStatementPolicy(models.Model):
         )
         return partners - done
 
-    def _send_generated(self, statements):
-        """E-mail the drafts among ``statements`` that need no review."""
-        to_send = statements.filtered(lambda s: s.state == "draft" and not s.review_required)
-        sent, __ = self.env["customer.reconciliation.batch"]._run_in_chunks(
-            to_send, lambda chunk: chunk._send_by_email()
+    def _send_drafts(self, date_from, date_to):
+        """E-mail the policy's drafts of the period that need no review.
+
+        All of them, not only this run's: drafts an interrupted run left
+        behind go out too. Returns how many were sent and how many failed
+        (those get a note and are sent at the next run).
+        """
+        self.ensure_one()
+        to_send = self.env["customer.statement"].search(
+            [
+                ("policy_id", "=", self.id),
+                ("company_id", "=", self.company_id.id),
+                ("date_from", "=", date_from),
+                ("date_to", "=", date_to),
+                ("state", "=", "draft"),
+                ("review_required", "=", False),
+            ]
         )
-        return len(sent)
+
+        def failed(statement, error):
+            statement.message_post(
+                body=Markup("%s<br/><code>%s</code>")
+                % (
+                    self.env._("The statement could not be sent; it is retried at the next run."),
+                    str(error)[:500],
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+        sent, failures = self.env["customer.reconciliation.batch"]._run_in_chunks(
+            to_send, lambda chunk: chunk._send_by_email(), on_failure=failed
+        )
+        return len(sent), len(failures)
 
     def action_run_generate(self):
         """Run now: generate the due periods of these policies and say what was done."""

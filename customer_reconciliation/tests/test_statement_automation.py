@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from odoo.addons.customer_reconciliation.models.customer_reconciliation_batch import (
     CustomerReconciliationBatch,
 )
+from odoo.addons.customer_reconciliation.models.customer_statement import CustomerStatement
 from odoo.addons.customer_reconciliation.models.customer_statement_engine import (
     CustomerStatementEngine,
 )
@@ -155,6 +156,37 @@ class TestStatementGenerationCron(StatementCommon):
             action = self.policy.action_run_generate()
         self.assertIn("5 statements generated, 5 sent", action["params"]["message"])
         self.assertEqual(set(self._statements().mapped("state")), {"sent"})
+
+    def test_auto_send_sends_drafts_left_behind_and_retries_failures(self):
+        self.policy.auto_send = True
+        # An earlier run made two drafts and died before sending them.
+        left = self.Statement.generate_statements(
+            self.customers[:2].ids, date(2026, 10, 1), date(2026, 10, 31)
+        )
+        self.assertEqual(set(left.mapped("state")), {"draft"})
+        broken = self.customers[4]
+        original = CustomerStatement._send_by_email
+
+        def send(statements):
+            if broken in statements.partner_id:
+                raise ValueError("mail server refused")
+            return original(statements)
+
+        with patch.object(CustomerStatement, "_send_by_email", send):
+            summary = self._run("2026-11-03")
+        self.assertEqual(summary["statements"], 3)
+        self.assertEqual(summary["sent"], 4)
+        self.assertEqual(summary["failed"], 1)
+        unsent = self._statements().filtered(lambda s: s.partner_id == broken)
+        self.assertEqual(unsent.state, "draft")
+        self.assertEqual(set((self._statements() - unsent).mapped("state")), {"sent"})
+        self.assertTrue(unsent.message_ids.filtered(lambda m: "could not be sent" in m.body))
+        self.assertFalse(self.policy.last_period_end)  # the period stays open
+        # Next run: the last one goes out and the period closes.
+        summary = self._run("2026-11-04")
+        self.assertEqual(summary["sent"], 1)
+        self.assertEqual(set(self._statements().mapped("state")), {"sent"})
+        self.assertEqual(self.policy.last_period_end, date(2026, 10, 31))
 
     def test_cron_record_runs(self):
         with freeze_time("2026-11-03"):
