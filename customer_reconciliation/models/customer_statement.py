@@ -9,6 +9,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_is_zero
+from odoo.tools.misc import format_amount
 
 from .customer_statement_dispute import DISPUTE_REASONS
 
@@ -733,9 +734,11 @@ class CustomerStatement(models.Model):
                 self.env._(
                     "The customer reports a difference: %(reason)s. Their amount: "
                     "%(amount)s, difference %(difference)s.",
-                    reason=dict(DISPUTE_REASONS)[dispute.reason],
-                    amount=dispute.customer_amount,
-                    difference=dispute.difference,
+                    reason=dict(dispute._fields["reason"]._description_selection(self.env))[
+                        dispute.reason
+                    ],
+                    amount=format_amount(self.env, dispute.customer_amount, self.currency_id),
+                    difference=format_amount(self.env, dispute.difference, self.currency_id),
                 ),
                 dispute.comment or "",
             ),

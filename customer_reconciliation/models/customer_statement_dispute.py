@@ -72,7 +72,7 @@ class CustomerStatementDispute(models.Model):
 
     @api.depends("statement_id.name", "reason")
     def _compute_name(self):
-        reasons = dict(DISPUTE_REASONS)
+        reasons = dict(self._fields["reason"]._description_selection(self.env))
         for dispute in self:
             dispute.name = f"{dispute.statement_id.name or ''} / {reasons.get(dispute.reason, '')}"
 

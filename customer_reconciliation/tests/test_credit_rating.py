@@ -172,9 +172,14 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.dispute_rate, 100.0)
         self.assertAlmostEqual(rating.confirmation_rate, 0.0)
         # Both statements are disputed: no reply time to count.
-        self.assertFalse(rating.points["confirmation_days"][0])
+        self.assertIsNone(rating.points["confirmation_days"][0])
+        # Both small invoices are overdue on 20 November (due 30 September and
+        # 30 October).
         open_amount = 20.0
-        overdue = 10.0  # the August one is due 30 September
+        overdue = 20.0
+        self.assertAlmostEqual(rating.open_amount, open_amount)
+        self.assertAlmostEqual(rating.overdue_amount, overdue)
+        self.assertAlmostEqual(rating.overdue_ratio, 100.0)
         expected = self._expected(
             {
                 "days_beyond_terms": 0,
@@ -187,6 +192,7 @@ class TestCreditRating(StatementCommon):
             }
         )
         self.assertAlmostEqual(rating.score, expected)
+        self.assertAlmostEqual(rating.score, 55.1, places=1)
 
     def test_newcomer_is_not_rated(self):
         self._rate()

@@ -178,14 +178,17 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertEqual(reply.content_hash, self.statement_a.content_hash)
         self.assertTrue(self.statement_a.signature)
         # A second confirmation is refused.
-        self.assertIn("error", self._confirm(self.statement_a))
+        self.assertIn("not awaiting your reply", self._confirm(self.statement_a)["error"])
         self.assertEqual(len(self.statement_a.reply_ids), 1)
 
     def test_portal_user_cannot_reply_for_another_customer(self):
         self.authenticate("portal_a", "portal_a")
         for token in (None, "forged", self.statement_a.access_token):
             with self.subTest(token=token):
-                self.assertIn("error", self._confirm(self.statement_b, token=token))
+                self.assertEqual(
+                    self._confirm(self.statement_b, token=token)["error"],
+                    "This statement is not available.",
+                )
         csrf = self._csrf(f"/my/statements/{self.statement_a.id}")
         response = self.url_open(
             f"/my/statements/{self.statement_b.id}/dispute",
@@ -223,7 +226,7 @@ class TestStatementPortal(StatementCommon, HttpCase):
             f"&access_token={self.statement_a.access_token}"
         )
         result = self.make_jsonrpc_request(url, {"name": "王会计", "signature": "not base64!"})
-        self.assertIn("error", result)
+        self.assertEqual(result["error"], "The signature could not be read.")
         self.assertEqual(self.statement_a.state, "sent")
         # Base64 that is no image: refused by the image field, after the reply
         # row was written; nothing of it is left.
@@ -269,6 +272,13 @@ class TestStatementPortal(StatementCommon, HttpCase):
         # The page shows the comment escaped, never as markup.
         page = self.url_open(url).text
         self.assertNotIn("<img src=x onerror=alert(1)>", page)
+        # The staff's note quotes it as text, with the amounts formatted.
+        note = self.statement_a.message_ids.filtered(
+            lambda m: "reports a difference" in (m.body or "")
+        )
+        self.assertIn("&lt;img src=x onerror=alert(1)&gt;", note.body)
+        self.assertNotIn("<img src=x", note.body)
+        self.assertIn("500.00", note.body)
 
     def test_dispute_bad_amount_keeps_statement(self):
         self.authenticate("portal_a", "portal_a")

@@ -410,5 +410,5 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         self.authenticate("no_statements", "no_statements")
         with mute_logger("odoo.http"):
             response = self.url_open(url)
-        self.assertNotEqual(response.status_code, 200)
+        self.assertEqual(response.status_code, 403)
         self.assertNotEqual(response.headers.get("Content-Type"), XLSX_MIMETYPE)
