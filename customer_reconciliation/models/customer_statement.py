@@ -568,6 +568,23 @@ class CustomerStatement(models.Model):
         if attachments:
             values["attachment_ids"] = [(6, 0, attachments.ids)]
         reply = self.env["customer.statement.reply"].create(values)
+        late = self.env._(" (after the reply deadline)") if reply.late else ""
+        self._set_confirmed(
+            reply,
+            self.env._(
+                "Statement confirmed by %(name)s%(late)s. Content hash: %(hash)s",
+                name=reply.signed_by,
+                late=late,
+                hash=reply.content_hash,
+            ),
+            signature=signature,
+            attachments=attachments,
+        )
+        return reply
+
+    def _set_confirmed(self, reply, note, signature=None, attachments=None):
+        """The statement is confirmed by ``reply``: say so (``note``), close the
+        follow-up of an earlier dispute and tell the customer."""
         self.write(
             {
                 "state": "confirmed",
@@ -577,20 +594,13 @@ class CustomerStatement(models.Model):
                 "confirmation_late": reply.late,
             }
         )
-        late = self.env._(" (after the reply deadline)") if reply.late else ""
         self.message_post(
-            body=self.env._(
-                "Statement confirmed by %(name)s%(late)s. Content hash: %(hash)s",
-                name=reply.signed_by,
-                late=late,
-                hash=reply.content_hash,
-            ),
+            body=note,
             attachment_ids=attachments.ids if attachments else None,
             subtype_xmlid="mail.mt_note",
         )
         self.activity_feedback(["customer_reconciliation.mail_activity_statement_dispute"])
         self._notify_customer("customer_reconciliation.mail_template_statement_confirmed")
-        return reply
 
     @api.model
     def _parse_amount(self, value):
@@ -647,8 +657,8 @@ class CustomerStatement(models.Model):
                 self.env._(
                     "The amount you state (%(amount)s) has the opposite sign of the "
                     "statement's (%(statement)s).",
-                    amount=amount,
-                    statement=statement_amount,
+                    amount=format_amount(self.env, amount, self.currency_id),
+                    statement=format_amount(self.env, statement_amount, self.currency_id),
                 )
             )
         values = self._reply_values("dispute", audit)
@@ -661,21 +671,9 @@ class CustomerStatement(models.Model):
         if attachments:
             values["attachment_ids"] = [(6, 0, attachments.ids)]
         reply = self.env["customer.statement.reply"].create(values)
-        dispute = self.env["customer.statement.dispute"].create(
-            {
-                "statement_id": self.id,
-                "reply_id": reply.id,
-                "line_ids": [(6, 0, lines.ids)],
-                "reason": reason,
-                "statement_amount": statement_amount,
-                "customer_amount": amount,
-                "comment": comment,
-                "attachment_ids": [(6, 0, attachments.ids)] if attachments else [],
-                "user_id": self.user_id.id,
-            }
+        return self._open_dispute(
+            reply, reason, statement_amount, amount, comment, lines=lines, attachments=attachments
         )
-        self._set_disputed(dispute)
-        return dispute
 
     def _record_balance(self, customer_balance, comment=None, audit=None):
         """Balance-request mode: the customer states their balance; equal means
@@ -698,33 +696,32 @@ class CustomerStatement(models.Model):
         reply = self.env["customer.statement.reply"].create(values)
         self.write({"customer_balance": amount, "balance_difference": difference})
         if float_is_zero(difference, precision_rounding=self.currency_id.rounding):
-            self.write(
-                {
-                    "state": "confirmed",
-                    "confirmed_date": reply.reply_date,
-                    "confirmed_by": reply.signed_by,
-                    "confirmation_late": reply.late,
-                }
+            self._set_confirmed(
+                reply, self.env._("The customer's balance equals the statement: confirmed.")
             )
-            self.message_post(
-                body=self.env._("The customer's balance equals the statement: confirmed."),
-                subtype_xmlid="mail.mt_note",
-            )
-            self._notify_customer("customer_reconciliation.mail_template_statement_confirmed")
-            return reply
+        else:
+            self._open_dispute(reply, "amount_differs", self.closing_balance, amount, comment)
+        return reply
+
+    def _open_dispute(
+        self, reply, reason, statement_amount, amount, comment, lines=None, attachments=None
+    ):
+        """Open the dispute ``reply`` brings and put the statement in dispute."""
         dispute = self.env["customer.statement.dispute"].create(
             {
                 "statement_id": self.id,
                 "reply_id": reply.id,
-                "reason": "amount_differs",
-                "statement_amount": self.closing_balance,
+                "line_ids": [(6, 0, lines.ids if lines else [])],
+                "reason": reason,
+                "statement_amount": statement_amount,
                 "customer_amount": amount,
                 "comment": comment,
+                "attachment_ids": [(6, 0, attachments.ids if attachments else [])],
                 "user_id": self.user_id.id,
             }
         )
         self._set_disputed(dispute)
-        return reply
+        return dispute
 
     def _set_disputed(self, dispute):
         self.write({"state": "disputed"})
