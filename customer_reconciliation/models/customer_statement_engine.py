@@ -38,6 +38,7 @@ LATER_TABLE = "customer_statement_engine_later"
 LISTED_TABLE = "customer_statement_engine_listed"
 ITEMS_TABLE = "customer_statement_engine_items"
 TOTALS_TABLE = "customer_statement_engine_totals"
+TARGETS_TABLE = "customer_statement_engine_targets"
 
 
 class CustomerStatementEngine(models.AbstractModel):
@@ -68,14 +69,15 @@ class CustomerStatementEngine(models.AbstractModel):
                 ("state", "in", LIVE_STATES),
             ]
         )
-        missing = partners - existing.partner_id
-        if skip_empty and missing:
-            missing = missing.browse(
-                self._partners_with_content(missing, company, date_from, date_to)
-            )
-        created = self._create_drafts(missing, company, date_from, date_to)
-        drafts = existing.filtered(lambda s: s.state == "draft") | created
-        self._compute_statements(drafts)
+        drafts = existing.filtered(lambda s: s.state == "draft")
+        created = self._compute(
+            drafts,
+            partners - existing.partner_id,
+            company,
+            date_from,
+            date_to,
+            skip_empty=skip_empty,
+        )
         by_partner = {s.partner_id.id: s for s in existing | created}
         return Statement.browse([by_partner[p.id].id for p in partners if p.id in by_partner])
 
@@ -233,108 +235,9 @@ class CustomerStatementEngine(models.AbstractModel):
         """``company`` and its branches, whose ledgers its statements cover."""
         return self.env["res.company"].sudo().search([("id", "child_of", company.ids)])
 
-    @api.model
-    def _partners_with_content(self, partners, company, date_from, date_to):
-        """Ids of ``partners`` with a movement in the period or a closing balance."""
-        self._flush_ledger()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT p.commercial_partner_id
-                  FROM res_partner p
-                  JOIN account_move_line l ON l.partner_id = p.id
-                  JOIN account_account a ON a.id = l.account_id
-                 WHERE p.commercial_partner_id = ANY(%(ids)s)
-                   AND a.account_type = 'asset_receivable'
-                   AND l.parent_state = 'posted'
-                   AND l.company_id = ANY(%(companies)s)
-                   AND l.date <= %(date_to)s
-                 GROUP BY p.commercial_partner_id
-                HAVING bool_or(l.date >= %(date_from)s) OR SUM(l.balance) <> 0
-                """,
-                ids=partners.ids,
-                companies=self._branches(company).ids,
-                date_from=date_from,
-                date_to=date_to,
-            )
-        )
-        return [row[0] for row in rows]
-
     # ------------------------------------------------------------------
     # Creation
     # ------------------------------------------------------------------
-    @api.model
-    def _create_drafts(self, partners, company, date_from, date_to):
-        """Create the draft statements of ``partners``, empty, in one INSERT.
-
-        The statements are plain rows at this point (their figures come from
-        :meth:`_compute_statements`), so the ORM's per-record create machinery
-        (defaults, followers, tracking) is not needed: the values are those
-        the ORM would write, read from the partners and their policy (the
-        partner's policy in ``company``, else the company's default policy)
-        by the INSERT itself.
-        """
-        Statement = self.env["customer.statement"]
-        if not partners:
-            return Statement
-        Partner = self.env["res.partner"].with_company(company)
-        policy_field = Partner._fields["statement_policy_id"]
-        fallback_policy = (
-            policy_field.get_company_dependent_fallback(Partner)
-            or company.statement_default_policy_id
-        )
-        names = self._next_names(company, date_to, len(partners))
-        Statement.flush_model()
-        Partner.flush_model(
-            ["statement_policy_id", "statement_contact_id", "statement_user_id", "user_id"]
-        )
-        self.env["customer.statement.policy"].flush_model()
-        now = fields.Datetime.now()
-        by_partner = dict(
-            self.env.execute_query(
-                SQL(
-                    """
-                    INSERT INTO customer_statement (
-                        name, partner_id, company_id, currency_id, date_from, date_to,
-                        state, version, policy_id, confirmation_mode, aging_boundaries,
-                        hide_exchange_lines, review_required, prepared_by_id, contact_id,
-                        user_id, reminder_count, escalated, confirmation_late,
-                        create_uid, write_uid, create_date, write_date)
-                    SELECT n.name, p.id, %(company)s, %(currency)s, %(date_from)s,
-                           %(date_to)s, 'draft', 1, policy.id,
-                           COALESCE(policy.confirmation_mode, 'positive'),
-                           COALESCE(NULLIF(policy.aging_boundaries, ''), %(boundaries)s),
-                           COALESCE(policy.hide_exchange_lines, FALSE),
-                           COALESCE(policy.review_required, FALSE), %(uid)s,
-                           p.statement_contact_id,
-                           COALESCE(p.statement_user_id, p.user_id, %(uid)s),
-                           0, FALSE, FALSE, %(uid)s, %(uid)s, %(now)s, %(now)s
-                      FROM unnest(%(partner_ids)s::int[], %(names)s::varchar[])
-                               WITH ORDINALITY AS n(partner_id, name, ordinality)
-                      JOIN res_partner p ON p.id = n.partner_id
-                      LEFT JOIN customer_statement_policy policy
-                        ON policy.id = COALESCE(
-                               (p.statement_policy_id ->> %(company_key)s)::int,
-                               %(fallback)s)
-                     ORDER BY n.ordinality
-                    RETURNING partner_id, id
-                    """,
-                    company=company.id,
-                    company_key=str(company.id),
-                    currency=company.currency_id.id,
-                    date_from=date_from,
-                    date_to=date_to,
-                    boundaries=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
-                    uid=self.env.uid,
-                    now=now,
-                    partner_ids=partners.ids,
-                    names=names,
-                    fallback=fallback_policy.id or None,
-                )
-            )
-        )
-        return Statement.browse([by_partner[partner.id] for partner in partners])
-
     @api.model
     def _next_names(self, company, date_to, count):
         """``count`` statement numbers of ``company`` for a period ending ``date_to``.
@@ -397,22 +300,59 @@ class CustomerStatementEngine(models.AbstractModel):
         a draft's content may still change, so a draft has none. Statements
         that are not drafts are refused: their content is a frozen snapshot.
         """
+        self._compute(statements)
+
+    @api.model
+    def _compute(
+        self,
+        statements,
+        partners=None,
+        company=None,
+        date_from=None,
+        date_to=None,
+        skip_empty=False,
+    ):
+        """Recompute draft ``statements`` and create those of ``partners``.
+
+        The new statements (of ``company``, for ``date_from`` to ``date_to``)
+        are computed with the drafts, from the same reads of the ledger, and
+        written once, with their figures. With ``skip_empty``, a partner
+        without any item in the period and a zero closing balance gets none.
+        Returns the statements created.
+        """
+        Statement = self.env["customer.statement"]
         statements = statements.exists()
-        if not statements:
-            return
+        partners = partners or self.env["res.partner"]
         if any(s.state != "draft" for s in statements):
             raise UserError(self.env._("Only draft statements are recomputed."))
+        if not statements and not partners:
+            return Statement
         self._flush_ledger()
-        statements.flush_recordset()
+        Statement.flush_model()
         cr = self.env.cr
-        ids = statements.ids
-        for table in ("customer_statement_line", "customer_statement_currency"):
-            cr.execute(
-                SQL("DELETE FROM %s WHERE statement_id = ANY(%s)", SQL.identifier(table), ids)
-            )
-        self._build_items(ids)
+        if statements:
+            for table in ("customer_statement_line", "customer_statement_currency"):
+                cr.execute(
+                    SQL(
+                        "DELETE FROM %s WHERE statement_id = ANY(%s)",
+                        SQL.identifier(table),
+                        statements.ids,
+                    )
+                )
+        # Large one-off statements: PostgreSQL's JIT compilation costs more than
+        # it saves here, and the hash joins want more than the default memory.
+        cr.execute("SET LOCAL jit = off")
+        cr.execute("SET LOCAL work_mem = '64MB'")
+        self._drop_stage()
+        self._stage_targets(statements, partners, company, date_from, date_to)
+        self._build_totals()
+        if skip_empty and partners:
+            self._drop_empty_targets()
+        self._build_items()
+        created = self._insert_statements(company, date_to) if partners else []
+        if statements:
+            self._write_totals(statements.ids)
         self._insert_lines()
-        self._write_totals(ids)
         self._insert_currency_sections()
         self._drop_stage()
         for model in (
@@ -422,51 +362,277 @@ class CustomerStatementEngine(models.AbstractModel):
             "customer.statement.aging",
         ):
             self.env[model].invalidate_model()
+        return Statement.browse(created)
 
-    def _build_items(self, statement_ids):
-        """Stage the ledger of the statements in temporary tables.
+    def _stage_targets(self, statements, partners, company, date_from, date_to):
+        """Write ``TARGETS_TABLE``: one row per statement to compute.
 
-        The receivable ledger is read twice, each time by one query that
-        PostgreSQL can spread over parallel workers (so no temporary table
-        takes part in them: those are private to this connection):
-
-        ``TOTALS_TABLE`` holds, per statement and transaction currency, the
-        opening, period and closing sums in company currency and in that
-        currency, aggregated straight from the journal items.
-
-        ``ITEMS_TABLE`` holds the items the statement lists: every movement of
-        the period and every older item still open at the cut-off, with its
-        historical open amounts, days past due and aging bucket. An older item
-        can only be open at the cut-off if it is not reconciled today or if a
-        partial reconciliation after the cut-off touched it, so only those
-        (and the period's movements) leave the scan. The partial
-        reconciliations dated after a cut-off are read from the reconciliation
-        table (few rows), not looked up for every ledger item.
+        The drafts bring their own settings. A new statement gets its id now
+        (from the table's sequence, in the order of ``partners``) and its
+        settings from its policy (the partner's policy in ``company``, else the
+        company's default policy), as the ORM would have written them; the row
+        itself is only inserted once its figures are known.
         """
         cr = self.env.cr
-        # Large one-off statements: PostgreSQL's JIT compilation costs more than
-        # it saves here, and the hash joins want more than the default memory.
-        cr.execute("SET LOCAL jit = off")
-        cr.execute("SET LOCAL work_mem = '64MB'")
-        self._drop_stage()
-        ((earliest_from, earliest_to, company_ids),) = self.env.execute_query(
+        cr.execute(
             SQL(
                 """
-                SELECT MIN(date_from), MIN(date_to), array_agg(DISTINCT company_id)
-                  FROM customer_statement
-                 WHERE id = ANY(%s)
+                CREATE TEMPORARY TABLE %(targets)s (
+                    statement_id integer PRIMARY KEY,
+                    partner_id integer NOT NULL,
+                    company_id integer NOT NULL,
+                    currency_id integer NOT NULL,
+                    date_from date NOT NULL,
+                    date_to date NOT NULL,
+                    hide_exchange_lines boolean NOT NULL,
+                    aging_boundaries varchar,
+                    is_new boolean NOT NULL,
+                    ordinality integer,
+                    policy_id integer,
+                    confirmation_mode varchar,
+                    review_required boolean,
+                    contact_id integer,
+                    user_id integer
+                ) ON COMMIT DROP
                 """,
-                statement_ids,
+                targets=SQL.identifier(TARGETS_TABLE),
             )
         )
-        # Each statement company with itself and its branches, as pairs.
-        pairs = [
-            (root.id, branch.id)
-            for root in self.env["res.company"].browse(company_ids)
-            for branch in self._branches(root)
-        ]
+        if statements:
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO %(targets)s (
+                        statement_id, partner_id, company_id, currency_id, date_from,
+                        date_to, hide_exchange_lines, aging_boundaries, is_new)
+                    SELECT id, partner_id, company_id, currency_id, date_from, date_to,
+                           COALESCE(hide_exchange_lines, FALSE), aging_boundaries, FALSE
+                      FROM customer_statement
+                     WHERE id = ANY(%(ids)s)
+                    """,
+                    targets=SQL.identifier(TARGETS_TABLE),
+                    ids=statements.ids,
+                )
+            )
+        if partners:
+            Partner = self.env["res.partner"].with_company(company)
+            fallback_policy = (
+                Partner._fields["statement_policy_id"].get_company_dependent_fallback(Partner)
+                or company.statement_default_policy_id
+            )
+            Partner.flush_model(
+                ["statement_policy_id", "statement_contact_id", "statement_user_id", "user_id"]
+            )
+            self.env["customer.statement.policy"].flush_model()
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO %(targets)s (
+                        statement_id, partner_id, company_id, currency_id, date_from,
+                        date_to, hide_exchange_lines, aging_boundaries, is_new,
+                        ordinality, policy_id, confirmation_mode, review_required,
+                        contact_id, user_id)
+                    SELECT nextval(pg_get_serial_sequence('customer_statement', 'id')),
+                           new.*
+                      FROM (
+                        SELECT p.id, %(company)s, %(currency)s, %(date_from)s::date,
+                               %(date_to)s::date,
+                               COALESCE(policy.hide_exchange_lines, FALSE),
+                               COALESCE(NULLIF(policy.aging_boundaries, ''), %(boundaries)s),
+                               TRUE, n.ordinality, policy.id,
+                               COALESCE(policy.confirmation_mode, 'positive'),
+                               COALESCE(policy.review_required, FALSE),
+                               p.statement_contact_id,
+                               COALESCE(p.statement_user_id, p.user_id, %(uid)s)
+                          FROM unnest(%(partner_ids)s::int[])
+                                   WITH ORDINALITY AS n(partner_id, ordinality)
+                          JOIN res_partner p ON p.id = n.partner_id
+                          LEFT JOIN customer_statement_policy policy
+                            ON policy.id = COALESCE(
+                                   (p.statement_policy_id ->> %(company_key)s)::int,
+                                   %(fallback)s)
+                         ORDER BY n.ordinality
+                      ) new
+                    """,
+                    targets=SQL.identifier(TARGETS_TABLE),
+                    company=company.id,
+                    company_key=str(company.id),
+                    currency=company.currency_id.id,
+                    date_from=date_from,
+                    date_to=date_to,
+                    boundaries=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
+                    uid=self.env.uid,
+                    partner_ids=partners.ids,
+                    fallback=fallback_policy.id or None,
+                )
+            )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(TARGETS_TABLE)))
+
+    def _ledger_scan(self, select, where=None, joins=None, group_by=None):
+        """A parallel read of the targets' ledger.
+
+        ``select(is_exchange)`` gives the selected columns: the journal items
+        are ``l``, the statement they belong to ``t`` (its ``statement_id``,
+        ``currency_id``, ``date_from`` and ``date_to``), and ``is_exchange``
+        is the SQL condition that an item is an exchange difference.
+        ``joins`` come after the items, ``where`` is added to the conditions
+        and ``group_by`` groups each statement's items.
+
+        The statements come as arrays, never from a temporary table, which
+        parallel workers cannot read. Their ledger is that of their company
+        and its branches: each company's statements are one block of the
+        query (joined by ``UNION ALL``) where the companies are constants, so
+        that PostgreSQL estimates the rows from its statistics.
+        """
+        by_company = {}
+        for row in self.env.execute_query(
+            SQL(
+                """
+                SELECT company_id, statement_id, partner_id, currency_id, date_from, date_to
+                  FROM %s
+                 ORDER BY company_id, statement_id
+                """,
+                SQL.identifier(TARGETS_TABLE),
+            )
+        ):
+            by_company.setdefault(row[0], []).append(row[1:])
         receivable = (
             self.env["account.account"].sudo().search([("account_type", "=", "asset_receivable")])
+        )
+        blocks = []
+        for company_id, targets in by_company.items():
+            branches = self._branches(self.env["res.company"].browse(company_id))
+            ids, partner_ids, currency_ids, froms, tos = map(list, zip(*targets, strict=True))
+            blocks.append(
+                SQL(
+                    """
+                    SELECT %(select)s
+                      FROM unnest(%(ids)s::int[], %(partners)s::int[], %(currencies)s::int[],
+                                  %(froms)s::date[], %(tos)s::date[])
+                               AS t(statement_id, partner_id, currency_id, date_from, date_to)
+                      JOIN res_partner p ON p.commercial_partner_id = t.partner_id
+                      JOIN account_move_line l ON l.partner_id = p.id
+                      %(joins)s
+                     WHERE l.company_id = ANY(%(companies)s)
+                       AND l.account_id = ANY(%(accounts)s)
+                       AND l.parent_state = 'posted'
+                       AND l.date <= t.date_to
+                       %(where)s
+                    %(group_by)s
+                    """,
+                    select=select(
+                        SQL(
+                            "l.journal_id = ANY(%s::int[])",
+                            branches.currency_exchange_journal_id.ids,
+                        )
+                    ),
+                    ids=ids,
+                    partners=partner_ids,
+                    currencies=currency_ids,
+                    froms=froms,
+                    tos=tos,
+                    companies=branches.ids,
+                    accounts=receivable.ids,
+                    joins=joins or SQL(),
+                    where=SQL("AND %s", where) if where else SQL(),
+                    group_by=SQL("GROUP BY %s", group_by) if group_by else SQL(),
+                )
+            )
+        return SQL(" UNION ALL ").join(blocks)
+
+    def _build_totals(self):
+        """Write ``TOTALS_TABLE`` from one parallel read of the whole ledger.
+
+        Per statement and transaction currency: the opening, period and
+        closing sums in company currency and in that currency, and the
+        period's exchange differences (hidden when the statement hides them).
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
+                WITH grouped AS (%(scan)s)
+                SELECT g.statement_id, g.currency_id,
+                       SUM(debit - credit) FILTER (WHERE NOT in_period) AS opening,
+                       SUM(debit) FILTER (WHERE in_period) AS debit,
+                       SUM(credit) FILTER (WHERE in_period) AS credit,
+                       SUM(debit - credit) AS closing,
+                       SUM(debit - credit) FILTER (
+                           WHERE in_period AND is_exchange AND tg.hide_exchange_lines
+                       ) AS hidden,
+                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
+                           FILTER (WHERE NOT in_period) AS opening_currency,
+                       SUM(debit_currency) FILTER (WHERE in_period) AS debit_currency,
+                       -SUM(credit_currency) FILTER (WHERE in_period) AS credit_currency,
+                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
+                           AS closing_currency
+                  FROM grouped g
+                  JOIN %(targets)s tg ON tg.statement_id = g.statement_id
+                 GROUP BY g.statement_id, g.currency_id
+                """,
+                totals=SQL.identifier(TOTALS_TABLE),
+                targets=SQL.identifier(TARGETS_TABLE),
+                scan=self._ledger_scan(
+                    lambda is_exchange: SQL(
+                        """
+                        t.statement_id,
+                        COALESCE(l.currency_id, t.currency_id) AS currency_id,
+                        l.date >= t.date_from AS in_period,
+                        %s AS is_exchange,
+                        SUM(l.debit) AS debit, SUM(l.credit) AS credit,
+                        SUM(COALESCE(l.amount_currency, l.balance))
+                            FILTER (WHERE COALESCE(l.amount_currency, l.balance) > 0)
+                            AS debit_currency,
+                        SUM(COALESCE(l.amount_currency, l.balance))
+                            FILTER (WHERE COALESCE(l.amount_currency, l.balance) < 0)
+                            AS credit_currency
+                        """,
+                        is_exchange,
+                    ),
+                    group_by=SQL("1, 2, 3, 4"),
+                ),
+            )
+        )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(TOTALS_TABLE)))
+
+    def _drop_empty_targets(self):
+        """Forget the new statements without an item in the period nor a balance."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH empty AS (
+                    DELETE FROM %(targets)s tg
+                     WHERE tg.is_new
+                       AND NOT EXISTS (
+                           SELECT 1 FROM %(totals)s t
+                            WHERE t.statement_id = tg.statement_id
+                           HAVING bool_or(t.debit IS NOT NULL OR t.credit IS NOT NULL)
+                               OR SUM(COALESCE(t.closing, 0)) <> 0)
+                    RETURNING tg.statement_id
+                )
+                DELETE FROM %(totals)s t USING empty WHERE t.statement_id = empty.statement_id
+                """,
+                targets=SQL.identifier(TARGETS_TABLE),
+                totals=SQL.identifier(TOTALS_TABLE),
+            )
+        )
+
+    def _build_items(self):
+        """Write ``ITEMS_TABLE``: the items each statement lists.
+
+        These are every movement of the period and every older item still
+        open at the cut-off, with its historical open amounts, days past due
+        and aging bucket. An older item can only be open at the cut-off if it
+        is not reconciled today or if a partial reconciliation after the
+        cut-off touched it, so only those (and the period's movements) leave
+        the parallel read of the ledger (``LISTED_TABLE``). The partial
+        reconciliations dated after a cut-off are read from the reconciliation
+        table (few rows, ``LATER_TABLE``), not looked up for every item.
+        """
+        cr = self.env.cr
+        ((earliest_from, earliest_to),) = self.env.execute_query(
+            SQL("SELECT MIN(date_from), MIN(date_to) FROM %s", SQL.identifier(TARGETS_TABLE))
         )
         cr.execute(
             SQL(
@@ -495,25 +661,6 @@ class CustomerStatementEngine(models.AbstractModel):
                 SQL.identifier(LATER_TABLE),
             )
         )
-        # The statements' customers, contacts and companies (the statement's
-        # and its branches), from ordinary tables so that the scans stay
-        # parallel.
-        targets = SQL(
-            """
-            SELECT s.id AS statement_id, p.id AS partner_id, branch.id AS company_id,
-                   branch.currency_exchange_journal_id AS exchange_journal_id,
-                   s.currency_id, s.date_from, s.date_to, s.hide_exchange_lines
-              FROM customer_statement s
-              JOIN res_partner p ON p.commercial_partner_id = s.partner_id
-              JOIN unnest(%(roots)s::int[], %(branches)s::int[]) AS b(root_id, branch_id)
-                ON b.root_id = s.company_id
-              JOIN res_company branch ON branch.id = b.branch_id
-             WHERE s.id = ANY(%(ids)s)
-            """,
-            roots=[root for root, __ in pairs],
-            branches=[branch for __, branch in pairs],
-            ids=statement_ids,
-        )
 
         def listable(period_start):
             # A movement of the period, or an older item that may have been
@@ -524,112 +671,51 @@ class CustomerStatementEngine(models.AbstractModel):
                 later_ids,
             )
 
-        ledger_join = SQL(
-            """
-                  FROM targets t
-                  JOIN account_move_line l
-                    ON l.partner_id = t.partner_id AND l.company_id = t.company_id
-            """
-        )
-        ledger_where = SQL(
-            """
-                 WHERE l.account_id = ANY(%(accounts)s)
-                   AND l.parent_state = 'posted'
-                   AND l.date <= t.date_to
-            """,
-            accounts=receivable.ids,
-        )
         cr.execute(
             SQL(
-                """
-                CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
-                WITH targets AS (%(targets)s),
-                grouped AS (
-                    SELECT t.statement_id,
-                           COALESCE(l.currency_id, t.currency_id) AS currency_id,
-                           l.date >= t.date_from AS in_period,
-                           l.journal_id IS NOT DISTINCT FROM t.exchange_journal_id
-                               AND t.hide_exchange_lines AS hidden,
-                           SUM(l.debit) AS debit, SUM(l.credit) AS credit,
-                           SUM(COALESCE(l.amount_currency, l.balance))
-                               FILTER (WHERE COALESCE(l.amount_currency, l.balance) > 0)
-                               AS debit_currency,
-                           SUM(COALESCE(l.amount_currency, l.balance))
-                               FILTER (WHERE COALESCE(l.amount_currency, l.balance) < 0)
-                               AS credit_currency
-                    %(ledger_join)s
-                    %(ledger_where)s
-                     GROUP BY 1, 2, 3, 4
-                )
-                SELECT statement_id, currency_id,
-                       SUM(debit - credit) FILTER (WHERE NOT in_period) AS opening,
-                       SUM(debit) FILTER (WHERE in_period) AS debit,
-                       SUM(credit) FILTER (WHERE in_period) AS credit,
-                       SUM(debit - credit) AS closing,
-                       SUM(debit - credit) FILTER (WHERE in_period AND hidden) AS hidden,
-                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
-                           FILTER (WHERE NOT in_period) AS opening_currency,
-                       SUM(debit_currency) FILTER (WHERE in_period) AS debit_currency,
-                       -SUM(credit_currency) FILTER (WHERE in_period) AS credit_currency,
-                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
-                           AS closing_currency
-                  FROM grouped
-                 GROUP BY statement_id, currency_id
-                """,
-                totals=SQL.identifier(TOTALS_TABLE),
-                targets=targets,
-                ledger_join=ledger_join,
-                ledger_where=ledger_where,
+                "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s",
+                SQL.identifier(LISTED_TABLE),
+                self._ledger_scan(
+                    lambda is_exchange: SQL(
+                        """
+                        t.statement_id, l.id AS move_line_id, l.move_id, l.date,
+                        l.date_maturity, l.debit, l.credit, l.balance, l.amount_residual,
+                        COALESCE(l.currency_id, t.currency_id) AS currency_id,
+                        COALESCE(l.amount_currency, l.balance) AS amount_currency,
+                        COALESCE(l.amount_residual_currency, l.amount_residual)
+                            AS amount_residual_currency,
+                        %s AS is_exchange,
+                        l.date >= t.date_from AS in_period,
+                        l.move_name, l.ref, l.name,
+                        l.payment_id IS NOT NULL OR l.statement_line_id IS NOT NULL
+                            AS is_payment,
+                        m.partner_id AS contact_id, m.move_type
+                        """,
+                        is_exchange,
+                    ),
+                    joins=SQL("JOIN account_move m ON m.id = l.move_id"),
+                    # The same test against the earliest period start lets
+                    # the parallel workers drop most items before the joins.
+                    where=SQL(
+                        "%s AND %s",
+                        listable(SQL("%s::date", earliest_from)),
+                        listable(SQL("t.date_from")),
+                    ),
+                ),
             )
         )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(TOTALS_TABLE)))
-        cr.execute(
-            SQL(
-                """
-                CREATE TEMPORARY TABLE %(listed)s ON COMMIT DROP AS
-                WITH targets AS (%(targets)s)
-                SELECT t.statement_id, l.id AS move_line_id, l.move_id, l.date,
-                       l.date_maturity, l.debit, l.credit, l.balance, l.amount_residual,
-                       COALESCE(l.currency_id, t.currency_id) AS currency_id,
-                       COALESCE(l.amount_currency, l.balance) AS amount_currency,
-                       COALESCE(l.amount_residual_currency, l.amount_residual)
-                           AS amount_residual_currency,
-                       l.journal_id IS NOT DISTINCT FROM t.exchange_journal_id AS is_exchange,
-                       l.date >= t.date_from AS in_period,
-                       l.move_name, l.ref, l.name,
-                       l.payment_id IS NOT NULL OR l.statement_line_id IS NOT NULL
-                           AS is_payment,
-                       m.partner_id AS contact_id, m.move_type
-                %(ledger_join)s
-                  JOIN account_move m ON m.id = l.move_id
-                %(ledger_where)s
-                   AND %(listable_early)s
-                   AND %(listable)s
-                """,
-                listed=SQL.identifier(LISTED_TABLE),
-                targets=targets,
-                ledger_join=ledger_join,
-                ledger_where=ledger_where,
-                # The same test against the earliest period start lets the
-                # parallel workers drop most items before the join.
-                listable_early=listable(SQL("%s::date", earliest_from)),
-                listable=listable(SQL("t.date_from")),
-            )
-        )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(LISTED_TABLE)))
         cr.execute(
             SQL(
                 """
                 CREATE TEMPORARY TABLE %(items)s ON COMMIT DROP AS
                 WITH st AS (
-                    SELECT s.id AS statement_id, s.date_from, s.date_to,
-                           s.hide_exchange_lines,
+                    SELECT tg.statement_id, tg.date_from, tg.date_to,
+                           tg.hide_exchange_lines,
                            array_prepend(1, ARRAY(
                                SELECT b::int + 1
-                                 FROM unnest(string_to_array(s.aging_boundaries, ',')) b
+                                 FROM unnest(string_to_array(tg.aging_boundaries, ',')) b
                            )) AS thresholds
-                      FROM customer_statement s
-                     WHERE s.id = ANY(%(ids)s)
+                      FROM %(targets)s tg
                 ),
                 later_sum AS (
                     SELECT c.statement_id, c.move_line_id, SUM(later.amount) AS amount,
@@ -668,10 +754,9 @@ class CustomerStatementEngine(models.AbstractModel):
                 items=SQL.identifier(ITEMS_TABLE),
                 later=SQL.identifier(LATER_TABLE),
                 listed=SQL.identifier(LISTED_TABLE),
-                ids=statement_ids,
+                targets=SQL.identifier(TARGETS_TABLE),
             )
         )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(ITEMS_TABLE)))
 
     def _drop_stage(self):
         self.env.cr.execute(
@@ -680,6 +765,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 SQL(", ").join(
                     SQL.identifier(table)
                     for table in (
+                        TARGETS_TABLE,
                         LATER_TABLE,
                         LISTED_TABLE,
                         ITEMS_TABLE,
@@ -736,56 +822,133 @@ class CustomerStatementEngine(models.AbstractModel):
             )
         )
 
-    def _write_totals(self, statement_ids):
-        """Write each statement's totals, in company currency.
+    def _figures(self):
+        """The CTEs up to ``figures``: each target's totals in company currency.
 
-        Statements without any receivable item get zeros. ``overdue_amount``
-        and ``not_due_amount`` sum the open amounts past due / not yet due.
+        Statements without any receivable item get zeros. ``overdue`` and
+        ``not_due`` sum the open amounts past due / not yet due.
         """
+        return SQL(
+            """
+            WITH t AS (
+                SELECT tt.statement_id,
+                       SUM(COALESCE(tt.opening, 0)) AS opening,
+                       SUM(COALESCE(tt.debit, 0)) AS debit,
+                       SUM(COALESCE(tt.credit, 0)) AS credit,
+                       SUM(COALESCE(tt.closing, 0)) AS closing,
+                       SUM(COALESCE(tt.hidden, 0)) AS hidden,
+                       bool_or(tt.currency_id <> tg.currency_id) AS foreign_currency
+                  FROM %(totals)s tt
+                  JOIN %(targets)s tg ON tg.statement_id = tt.statement_id
+                 GROUP BY tt.statement_id
+            ),
+            i AS (
+                SELECT statement_id,
+                       SUM(open_amount) FILTER (WHERE aging_bucket > 0) AS overdue,
+                       SUM(open_amount) FILTER (WHERE aging_bucket = 0) AS not_due,
+                       COUNT(*) FILTER (WHERE NOT hidden) AS line_count
+                  FROM %(items)s
+                 GROUP BY statement_id
+            ),
+            figures AS (
+                SELECT tg.*,
+                       COALESCE(t.opening, 0) AS opening,
+                       COALESCE(t.debit, 0) AS debit,
+                       COALESCE(t.credit, 0) AS credit,
+                       COALESCE(t.closing, 0) AS closing,
+                       COALESCE(t.hidden, 0) AS hidden,
+                       COALESCE(t.foreign_currency, FALSE) AS foreign_currency,
+                       COALESCE(i.overdue, 0) AS overdue,
+                       COALESCE(i.not_due, 0) AS not_due,
+                       COALESCE(i.line_count, 0) AS line_count
+                  FROM %(targets)s tg
+                  LEFT JOIN t ON t.statement_id = tg.statement_id
+                  LEFT JOIN i ON i.statement_id = tg.statement_id
+            )
+            """,
+            totals=SQL.identifier(TOTALS_TABLE),
+            targets=SQL.identifier(TARGETS_TABLE),
+            items=SQL.identifier(ITEMS_TABLE),
+        )
+
+    def _insert_statements(self, company, date_to):
+        """Insert the new statements, numbered, with their figures; return their ids.
+
+        They are plain rows (the ORM's per-record create machinery, defaults,
+        followers and tracking, is not needed for a draft), with the values
+        the ORM would write. Inserting them once their figures are known saves
+        updating 10,000 fresh rows, which PostgreSQL would make re-check every
+        foreign key of.
+        """
+        ((ids,),) = self.env.execute_query(
+            SQL(
+                """
+                SELECT COALESCE(array_agg(statement_id ORDER BY ordinality), '{}')
+                  FROM %s WHERE is_new
+                """,
+                SQL.identifier(TARGETS_TABLE),
+            )
+        )
+        if not ids:
+            return []
         self.env.cr.execute(
             SQL(
                 """
-                WITH t AS (
-                    SELECT tt.statement_id,
-                           SUM(COALESCE(opening, 0)) AS opening,
-                           SUM(COALESCE(debit, 0)) AS debit,
-                           SUM(COALESCE(credit, 0)) AS credit,
-                           SUM(COALESCE(closing, 0)) AS closing,
-                           SUM(COALESCE(hidden, 0)) AS hidden,
-                           bool_or(tt.currency_id <> s.currency_id) AS foreign_currency
-                      FROM %(totals)s tt
-                      JOIN customer_statement s ON s.id = tt.statement_id
-                     GROUP BY tt.statement_id
-                ),
-                i AS (
-                    SELECT statement_id,
-                           SUM(open_amount) FILTER (WHERE aging_bucket > 0) AS overdue,
-                           SUM(open_amount) FILTER (WHERE aging_bucket = 0) AS not_due,
-                           COUNT(*) FILTER (WHERE NOT hidden) AS line_count
-                      FROM %(items)s
-                     GROUP BY statement_id
-                )
+                %(figures)s
+                INSERT INTO customer_statement (
+                    id, name, partner_id, company_id, currency_id, date_from, date_to,
+                    state, version, policy_id, confirmation_mode, aging_boundaries,
+                    hide_exchange_lines, review_required, prepared_by_id, contact_id,
+                    user_id, reminder_count, escalated, confirmation_late,
+                    opening_balance, total_debit, total_credit, closing_balance,
+                    hidden_exchange_amount, has_foreign_currency, overdue_amount,
+                    not_due_amount, line_count, generated_date,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT f.statement_id, n.name, f.partner_id, f.company_id, f.currency_id,
+                       f.date_from, f.date_to, 'draft', 1, f.policy_id,
+                       f.confirmation_mode, f.aging_boundaries, f.hide_exchange_lines,
+                       f.review_required, %(uid)s, f.contact_id, f.user_id, 0, FALSE,
+                       FALSE, f.opening, f.debit, f.credit, f.closing, f.hidden,
+                       f.foreign_currency, f.overdue, f.not_due, f.line_count,
+                       now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s,
+                       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM figures f
+                  JOIN unnest(%(ids)s::int[], %(names)s::varchar[]) AS n(id, name)
+                    ON n.id = f.statement_id
+                 ORDER BY f.ordinality
+                """,
+                figures=self._figures(),
+                uid=self.env.uid,
+                ids=ids,
+                names=self._next_names(company, date_to, len(ids)),
+            )
+        )
+        return ids
+
+    def _write_totals(self, statement_ids):
+        """Write the figures of the recomputed drafts ``statement_ids``."""
+        self.env.cr.execute(
+            SQL(
+                """
+                %(figures)s
                 UPDATE customer_statement s
-                   SET opening_balance = COALESCE(t.opening, 0),
-                       total_debit = COALESCE(t.debit, 0),
-                       total_credit = COALESCE(t.credit, 0),
-                       closing_balance = COALESCE(t.closing, 0),
-                       hidden_exchange_amount = COALESCE(t.hidden, 0),
-                       has_foreign_currency = COALESCE(t.foreign_currency, FALSE),
-                       overdue_amount = COALESCE(i.overdue, 0),
-                       not_due_amount = COALESCE(i.not_due, 0),
-                       line_count = COALESCE(i.line_count, 0),
+                   SET opening_balance = f.opening,
+                       total_debit = f.debit,
+                       total_credit = f.credit,
+                       closing_balance = f.closing,
+                       hidden_exchange_amount = f.hidden,
+                       has_foreign_currency = f.foreign_currency,
+                       overdue_amount = f.overdue,
+                       not_due_amount = f.not_due,
+                       line_count = f.line_count,
                        content_hash = NULL,
                        generated_date = now() AT TIME ZONE 'UTC',
                        write_uid = %(uid)s,
                        write_date = now() AT TIME ZONE 'UTC'
-                  FROM customer_statement s2
-                  LEFT JOIN t ON t.statement_id = s2.id
-                  LEFT JOIN i ON i.statement_id = s2.id
-                 WHERE s.id = s2.id AND s2.id = ANY(%(ids)s)
+                  FROM figures f
+                 WHERE s.id = f.statement_id AND s.id = ANY(%(ids)s)
                 """,
-                totals=SQL.identifier(TOTALS_TABLE),
-                items=SQL.identifier(ITEMS_TABLE),
+                figures=self._figures(),
                 uid=self.env.uid,
                 ids=statement_ids,
             )

@@ -288,6 +288,15 @@ class TestStatementEngine(StatementCommon):
         self.assertAlmostEqual(other.closing_balance, 9999.0)
         self.assertAlmostEqual(other.opening_balance, 0.0)
         self.assertNotEqual(other, statement)
+        # Both drafts recomputed together (one block of the ledger read per
+        # company): each keeps its own company's figures and lines.
+        self._invoice(self.customer, "2026-09-13", 1, company=company_2)
+        both = (statement | other).with_context(allowed_company_ids=[self.company.id, company_2.id])
+        self.env["customer.statement.engine"]._compute_statements(both)
+        self.assertAlmostEqual(statement.closing_balance, 4300.0)
+        self.assertEqual(statement.line_count, 5)
+        self.assertAlmostEqual(other.closing_balance, 10000.0)
+        self.assertEqual(sorted(other.line_ids.mapped("debit")), [1.0, 9999.0])
 
     def test_wizard_by_policy(self):
         self.customer.with_company(self.company).statement_policy_id = self.policy
