@@ -780,7 +780,10 @@ class CustomerStatementEngine(models.AbstractModel):
 
         Older open items come first, then the period's movements by date; the
         running balance starts from the opening balance (in company currency,
-        and per transaction currency for ``running_balance_currency``).
+        and per transaction currency for ``running_balance_currency``). The
+        older items sort first, so a running sum of the period's rows only,
+        over the whole statement, is the period's running balance: numbering
+        and balance share one window.
         """
         self.env.cr.execute(
             SQL(
@@ -795,27 +798,31 @@ class CustomerStatementEngine(models.AbstractModel):
                     debit, credit, balance, running_balance, open_amount, currency_ref,
                     amount_currency, open_amount_currency, running_balance_currency,
                     days_overdue, aging_bucket)
-                SELECT i.statement_id,
-                       row_number() OVER (PARTITION BY i.statement_id
-                                          ORDER BY i.in_period, i.date, i.move_name,
-                                                   i.move_line_id),
+                SELECT i.statement_id, row_number() OVER by_statement,
                        i.move_line_id, i.move_id, i.contact_id, i.date,
                        i.date_maturity, i.move_name, i.ref, i.name, i.document_type,
                        i.in_period, i.hidden, i.debit, i.credit, i.balance,
-                       CASE WHEN i.in_period THEN o.amount + SUM(i.balance) OVER (
-                           PARTITION BY i.statement_id, i.in_period
-                           ORDER BY i.date, i.move_name, i.move_line_id) END,
+                       CASE WHEN i.in_period THEN o.amount
+                           + SUM(i.balance) FILTER (WHERE i.in_period) OVER by_statement
+                       END,
                        i.open_amount, i.currency_id, i.amount_currency,
                        i.open_amount_currency,
                        CASE WHEN i.in_period THEN COALESCE(t.opening_currency, 0)
-                           + SUM(i.amount_currency) OVER (
-                               PARTITION BY i.statement_id, i.currency_id, i.in_period
-                               ORDER BY i.date, i.move_name, i.move_line_id) END,
+                           + SUM(i.amount_currency) FILTER (WHERE i.in_period) OVER by_currency
+                       END,
                        i.days_overdue, i.aging_bucket
                   FROM %(items)s i
                   JOIN opening o ON o.statement_id = i.statement_id
                   LEFT JOIN %(totals)s t
                     ON t.statement_id = i.statement_id AND t.currency_id = i.currency_id
+                WINDOW by_statement AS (
+                           PARTITION BY i.statement_id
+                           ORDER BY i.in_period, i.date, i.move_name, i.move_line_id
+                           ROWS UNBOUNDED PRECEDING),
+                       by_currency AS (
+                           PARTITION BY i.statement_id, i.currency_id
+                           ORDER BY i.in_period, i.date, i.move_name, i.move_line_id
+                           ROWS UNBOUNDED PRECEDING)
                 """,
                 totals=SQL.identifier(TOTALS_TABLE),
                 items=SQL.identifier(ITEMS_TABLE),

@@ -453,6 +453,17 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertAlmostEqual(
             eur_lines.filtered(lambda ln: ln.move_id == self.invoice).open_amount_currency, 40.0
         )
+        # Running balances, in line order: per currency in that currency, and
+        # in company currency over all lines.
+        ordered = statement.line_ids.sorted("sequence")
+        self.assertEqual(ordered.mapped("sequence"), list(range(1, len(ordered) + 1)))
+        self.assertEqual(
+            [(ln.currency_id.name, ln.running_balance_currency) for ln in ordered],
+            [("EUR", 100.0), ("CNY", 50.0), ("EUR", 40.0), ("EUR", 40.0)],
+            ordered.mapped("document_type"),
+        )
+        self.assertEqual(ordered.mapped("running_balance"), [800.0, 850.0, 250.0, 370.0])
+        self.assertAlmostEqual(ordered[-1].running_balance, statement.closing_balance)
 
     def test_hash_equals_reference_serialisation(self):
         """The hash PostgreSQL prepares equals the pure-Python reference one."""
