@@ -229,29 +229,36 @@ class CustomerStatementXlsx(models.AbstractModel):
             sheet.set_column(col, col, width)
             sheet.write_string(0, col, label, styles.header)
         sheet.freeze_panes(1, 0)
-        for row, statement in enumerate(statements, start=1):
-            money = styles.money(statement.currency_id.decimal_places)
-            values = {
-                "name": statement.name,
-                "partner": statement.partner_id.display_name,
-                "date_from": statement.date_from,
-                "date_to": statement.date_to,
-                "currency": statement.currency_id.name,
-                "opening_balance": statement.opening_balance,
-                "total_debit": statement.total_debit,
-                "total_credit": statement.total_credit,
-                "closing_balance": statement.closing_balance,
-                "overdue_amount": statement.overdue_amount,
-                "state": states.get(statement.state, statement.state),
-            }
-            for col, (key, _label, _width) in enumerate(columns):
-                value = values[key]
-                if key in ("date_from", "date_to"):
-                    self._write_date(sheet, row, col, value, styles.date)
+        # The values column by column (a field of all the statements at once
+        # is quicker than a field of one statement after the other).
+        values = {
+            "name": statements.mapped("name"),
+            "partner": [statement.partner_id.display_name for statement in statements],
+            "date_from": statements.mapped("date_from"),
+            "date_to": statements.mapped("date_to"),
+            "currency": [statement.currency_id.name for statement in statements],
+            "opening_balance": statements.mapped("opening_balance"),
+            "total_debit": statements.mapped("total_debit"),
+            "total_credit": statements.mapped("total_credit"),
+            "closing_balance": statements.mapped("closing_balance"),
+            "overdue_amount": statements.mapped("overdue_amount"),
+            "state": [states.get(state, state) for state in statements.mapped("state")],
+        }
+        moneys = [styles.money(statement.currency_id.decimal_places) for statement in statements]
+        dates = [col for col, (key, *__) in enumerate(columns) if key in ("date_from", "date_to")]
+        write_string, write_number = _cell_writers(sheet)
+        epoch = EXCEL_EPOCH.toordinal()
+        date_style = styles.date
+        rows = zip(moneys, *(values[key] for key, *__ in columns), strict=True)
+        for row, (money, *cells) in enumerate(rows, start=1):
+            for col, value in enumerate(cells):
+                if col in dates:
+                    if value:
+                        write_number(row, col, value.toordinal() - epoch, date_style)
                 elif isinstance(value, float):
-                    sheet.write_number(row, col, value, money)
+                    write_number(row, col, value, money)
                 else:
-                    sheet.write_string(row, col, value or "")
+                    write_string(row, col, value or "")
         sheet.autofilter(0, 0, len(statements), len(columns) - 1)
 
     def _write_statement(self, sheet, statement, lines, currency_lines, styles):
@@ -429,11 +436,15 @@ class CustomerStatementXlsx(models.AbstractModel):
             sheet.write_string(0, col, label, styles.header)
         sheet.freeze_panes(1, 2)
         row = 1
-        for statement in statements:
+        for statement, name, customer in zip(
+            statements,
+            statements.mapped("name"),
+            [statement.partner_id.name for statement in statements],
+            strict=True,
+        ):
             lines = lines_by_statement[statement.id][0]
             money = styles.money(statement.currency_id.decimal_places)
-            lead = (statement.name, statement.partner_id.name)
-            row = self._write_lines(sheet, row, columns[2:], lines, styles, money, lead)
+            row = self._write_lines(sheet, row, columns[2:], lines, styles, money, (name, customer))
         if row > 1:
             sheet.autofilter(0, 0, row - 1, len(columns) - 1)
 
