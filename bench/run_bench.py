@@ -97,6 +97,7 @@ FLOOR_SQL = """
 """
 HISTORY_MARKER = "<!-- history -->"
 FLOOR_RUNS = 3  # the floor is the best of these runs
+XLSX_RUNS = 3  # so is the XLSX export (the first one follows the generation's writes)
 FIGURES = ("opening", "debit", "credit", "closing", "open")
 
 
@@ -314,12 +315,14 @@ class Bench:
         )
         statements = env["customer.statement"].browse([row[0] for row in env.cr.fetchall()])
         lines = sum(statements.mapped("line_count"))  # the lines the customer sees
-        env.invalidate_all()
-        self.settle(env)
+        timings = []
         try:
-            started = time.perf_counter()
-            content = env[model]._build_workbook(statements)
-            seconds = time.perf_counter() - started
+            for _run in range(XLSX_RUNS):
+                env.invalidate_all()
+                self.settle(env)
+                started = time.perf_counter()
+                content = env[model]._build_workbook(statements)
+                timings.append(time.perf_counter() - started)
         except Exception as error:  # report, go on with the other stages
             traceback.print_exc()
             self.stages.append(Stage("xlsx", label, note=f"n/a (fails: {error!r:.80})"))
@@ -331,7 +334,11 @@ class Bench:
             if len(statements) <= MAX_STATEMENT_SHEETS
             else "summary and one lines sheet"
         )
-        note = f"{len(statements)} statements ({layout}), {len(content) / 2**20:.1f} MiB"
+        seconds = min(timings)
+        note = (
+            f"{len(statements)} statements ({layout}), {len(content) / 2**20:.1f} MiB; "
+            "best of " + ", ".join(f"{t:.2f}" for t in timings) + " s"
+        )
         if lines < self.args.xlsx_lines:
             note += f"; only {lines:,} lines in the database"
         self.stages.append(Stage("xlsx", f"XLSX export, {lines:,} lines", seconds, lines, note))
