@@ -20,9 +20,11 @@ Ledger rules (see the addon's README):
   when it has none), in days past due at ``date_to``.
 """
 
+import json
 import logging
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -34,11 +36,21 @@ from .customer_statement import LIVE_STATES
 _logger = logging.getLogger(__name__)
 
 # Temporary tables of one computation (dropped at its end).
-LATER_TABLE = "customer_statement_engine_later"
-LISTED_TABLE = "customer_statement_engine_listed"
 ITEMS_TABLE = "customer_statement_engine_items"
+# What the partial reconciliations after the cut-off took off an item's
+# residual, in company currency and in the item's currency (see
+# ``_later_amounts``), for the journal item ``l``.
+LATER_AMOUNT = SQL("COALESCE((later.amounts -> l.id::text ->> 0)::numeric, 0)")
+LATER_AMOUNT_CURRENCY = SQL("COALESCE((later.amounts -> l.id::text ->> 1)::numeric, 0)")
 TOTALS_TABLE = "customer_statement_engine_totals"
 TARGETS_TABLE = "customer_statement_engine_targets"
+
+
+class _Block(NamedTuple):
+    """What one block of a ledger read has in common (see ``_ledger_scan``)."""
+
+    is_exchange: SQL  # the condition that an item is an exchange difference
+    date_to: date  # the cut-off
 
 
 class CustomerStatementEngine(models.AbstractModel):
@@ -471,70 +483,78 @@ class CustomerStatementEngine(models.AbstractModel):
     def _ledger_scan(self, select, where=None, joins=None, group_by=None):
         """A parallel read of the targets' ledger.
 
-        ``select(is_exchange)`` gives the selected columns: the journal items
-        are ``l``, the statement they belong to ``t`` (its ``statement_id``,
-        ``currency_id``, ``date_from`` and ``date_to``), and ``is_exchange``
-        is the SQL condition that an item is an exchange difference.
+        The journal items are ``l``, the statement they belong to ``t`` (its
+        ``statement_id``, ``currency_id``, ``date_from`` and
+        ``hide_exchange_lines``). ``select`` gives the selected columns,
         ``joins`` come after the items, ``where`` is added to the conditions
-        and ``group_by`` groups each statement's items.
+        and ``group_by`` groups each statement's items. ``select``, ``where``
+        and ``joins`` may be functions of a :class:`_Block`, for what depends
+        on the company or the cut-off.
 
         The statements come as arrays, never from a temporary table, which
         parallel workers cannot read. Their ledger is that of their company
-        and its branches: each company's statements are one block of the
-        query (joined by ``UNION ALL``) where the companies are constants, so
-        that PostgreSQL estimates the rows from its statistics.
+        and its branches up to their cut-off: the statements of each company
+        and cut-off are one block of the query (joined by ``UNION ALL``)
+        where both are constants, so that PostgreSQL estimates the rows from
+        its statistics.
         """
-        by_company = {}
+        by_block = {}
         for row in self.env.execute_query(
             SQL(
                 """
-                SELECT company_id, statement_id, partner_id, currency_id, date_from, date_to
+                SELECT company_id, date_to, statement_id, partner_id, currency_id,
+                       date_from, hide_exchange_lines
                   FROM %s
-                 ORDER BY company_id, statement_id
+                 ORDER BY company_id, date_to, statement_id
                 """,
                 SQL.identifier(TARGETS_TABLE),
             )
         ):
-            by_company.setdefault(row[0], []).append(row[1:])
+            by_block.setdefault(row[:2], []).append(row[2:])
         receivable = (
             self.env["account.account"].sudo().search([("account_type", "=", "asset_receivable")])
         )
+
+        def part(value, block):
+            return value(block) if callable(value) else value
+
         blocks = []
-        for company_id, targets in by_company.items():
+        for (company_id, date_to), targets in by_block.items():
             branches = self._branches(self.env["res.company"].browse(company_id))
-            ids, partner_ids, currency_ids, froms, tos = map(list, zip(*targets, strict=True))
+            block = _Block(
+                SQL("l.journal_id = ANY(%s::int[])", branches.currency_exchange_journal_id.ids),
+                date_to,
+            )
+            ids, partner_ids, currency_ids, froms, hides = map(list, zip(*targets, strict=True))
             blocks.append(
                 SQL(
                     """
                     SELECT %(select)s
                       FROM unnest(%(ids)s::int[], %(partners)s::int[], %(currencies)s::int[],
-                                  %(froms)s::date[], %(tos)s::date[])
-                               AS t(statement_id, partner_id, currency_id, date_from, date_to)
+                                  %(froms)s::date[], %(hides)s::bool[])
+                               AS t(statement_id, partner_id, currency_id, date_from,
+                                    hide_exchange_lines)
                       JOIN res_partner p ON p.commercial_partner_id = t.partner_id
                       JOIN account_move_line l ON l.partner_id = p.id
                       %(joins)s
                      WHERE l.company_id = ANY(%(companies)s)
                        AND l.account_id = ANY(%(accounts)s)
                        AND l.parent_state = 'posted'
-                       AND l.date <= t.date_to
+                       AND l.date <= %(date_to)s
                        %(where)s
                     %(group_by)s
                     """,
-                    select=select(
-                        SQL(
-                            "l.journal_id = ANY(%s::int[])",
-                            branches.currency_exchange_journal_id.ids,
-                        )
-                    ),
+                    select=part(select, block),
                     ids=ids,
                     partners=partner_ids,
                     currencies=currency_ids,
                     froms=froms,
-                    tos=tos,
+                    hides=hides,
                     companies=branches.ids,
                     accounts=receivable.ids,
-                    joins=joins or SQL(),
-                    where=SQL("AND %s", where) if where else SQL(),
+                    date_to=date_to,
+                    joins=part(joins, block) if joins else SQL(),
+                    where=SQL("AND %s", part(where, block)) if where else SQL(),
                     group_by=SQL("GROUP BY %s", group_by) if group_by else SQL(),
                 )
             )
@@ -574,7 +594,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 totals=SQL.identifier(TOTALS_TABLE),
                 targets=SQL.identifier(TARGETS_TABLE),
                 scan=self._ledger_scan(
-                    lambda is_exchange: SQL(
+                    lambda block: SQL(
                         """
                         t.statement_id,
                         COALESCE(l.currency_id, t.currency_id) AS currency_id,
@@ -588,7 +608,7 @@ class CustomerStatementEngine(models.AbstractModel):
                             FILTER (WHERE COALESCE(l.amount_currency, l.balance) < 0)
                             AS credit_currency
                         """,
-                        is_exchange,
+                        block.is_exchange,
                     ),
                     group_by=SQL("1, 2, 3, 4"),
                 ),
@@ -619,143 +639,124 @@ class CustomerStatementEngine(models.AbstractModel):
         )
 
     def _build_items(self):
-        """Write ``ITEMS_TABLE``: the items each statement lists.
+        """Write ``ITEMS_TABLE``: the items each statement lists, from one
+        parallel read of the ledger.
 
         These are every movement of the period and every older item still
-        open at the cut-off, with its historical open amounts, days past due
-        and aging bucket. An older item can only be open at the cut-off if it
-        is not reconciled today or if a partial reconciliation after the
-        cut-off touched it, so only those (and the period's movements) leave
-        the parallel read of the ledger (``LISTED_TABLE``). The partial
-        reconciliations dated after a cut-off are read from the reconciliation
-        table (few rows, ``LATER_TABLE``), not looked up for every item.
+        open at the cut-off, with its historical open amounts and days past
+        due. An older item can only be open at the cut-off if it is not
+        reconciled today or if a partial reconciliation after the cut-off
+        touched it, so only those (and the period's movements) leave the
+        scan. The partial reconciliations dated after a cut-off are few: they
+        are summed per journal item beforehand and looked up in a JSON object.
         """
-        cr = self.env.cr
-        ((earliest_from, earliest_to),) = self.env.execute_query(
-            SQL("SELECT MIN(date_from), MIN(date_to) FROM %s", SQL.identifier(TARGETS_TABLE))
+        ((earliest_from,),) = self.env.execute_query(
+            SQL("SELECT MIN(date_from) FROM %s", SQL.identifier(TARGETS_TABLE))
         )
-        cr.execute(
-            SQL(
-                """
-                CREATE TEMPORARY TABLE %(later)s ON COMMIT DROP AS
-                SELECT move_line_id, max_date, SUM(amount) AS amount,
-                       SUM(amount_currency) AS amount_currency
-                  FROM (SELECT debit_move_id AS move_line_id, max_date, amount,
-                               debit_amount_currency AS amount_currency
-                          FROM account_partial_reconcile
-                         WHERE max_date > %(earliest_to)s
-                         UNION ALL
-                        SELECT credit_move_id, max_date, -amount, -credit_amount_currency
-                          FROM account_partial_reconcile
-                         WHERE max_date > %(earliest_to)s) x
-                 GROUP BY move_line_id, max_date
-                """,
-                later=SQL.identifier(LATER_TABLE),
-                earliest_to=earliest_to,
-            )
-        )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(LATER_TABLE)))
-        ((later_ids,),) = self.env.execute_query(
-            SQL(
-                "SELECT COALESCE(array_agg(DISTINCT move_line_id), '{}') FROM %s",
-                SQL.identifier(LATER_TABLE),
-            )
-        )
+        later_by_date = {}
 
-        def listable(period_start):
-            # A movement of the period, or an older item that may have been
-            # open at the cut-off.
+        def later(date_to):
+            # {journal item: (amount, amount in currency)} reconciled after date_to
+            if date_to not in later_by_date:
+                later_by_date[date_to] = self._later_amounts(date_to)
+            return later_by_date[date_to]
+
+        def select(block):
             return SQL(
-                "(l.date >= %s OR l.reconciled IS NOT TRUE OR l.id = ANY(%s::int[]))",
-                period_start,
-                later_ids,
+                """
+                t.statement_id, l.id AS move_line_id, l.move_id, m.partner_id AS contact_id,
+                l.date, l.date_maturity, l.move_name, l.ref, l.name,
+                CASE
+                    WHEN %(is_exchange)s THEN 'exchange'
+                    WHEN m.move_type IN ('out_invoice', 'out_receipt') THEN 'invoice'
+                    WHEN m.move_type = 'out_refund' THEN 'refund'
+                    WHEN l.payment_id IS NOT NULL OR l.statement_line_id IS NOT NULL
+                        THEN 'payment'
+                    ELSE 'other'
+                END AS document_type,
+                l.date >= t.date_from AS in_period,
+                %(is_exchange)s AND t.hide_exchange_lines AND l.date >= t.date_from
+                    AS hidden,
+                l.debit, l.credit, l.balance,
+                l.amount_residual + %(later)s AS open_amount,
+                COALESCE(l.currency_id, t.currency_id) AS currency_id,
+                COALESCE(l.amount_currency, l.balance) AS amount_currency,
+                COALESCE(l.amount_residual_currency, l.amount_residual) + %(later_currency)s
+                    AS open_amount_currency,
+                %(date_to)s::date - COALESCE(l.date_maturity, l.date) AS days_overdue
+                """,
+                is_exchange=block.is_exchange,
+                date_to=block.date_to,
+                later=LATER_AMOUNT,
+                later_currency=LATER_AMOUNT_CURRENCY,
             )
 
-        cr.execute(
+        def joins(block):
+            return SQL(
+                """
+                JOIN account_move m ON m.id = l.move_id
+                CROSS JOIN (SELECT %s::jsonb AS amounts) later
+                """,
+                json.dumps(later(block.date_to)[1]),
+            )
+
+        def where(block):
+            # A movement of the period, or an older item that may have been
+            # open at the cut-off: open today or touched by a reconciliation
+            # after it (tested against the earliest period start, so that the
+            # scan drops most items before the joins), and that was.
+            return SQL(
+                """
+                (l.date >= %(earliest)s OR l.amount_residual <> 0
+                 OR l.amount_residual_currency <> 0 OR l.id = ANY(%(later)s))
+                AND (l.date >= t.date_from
+                     OR l.amount_residual + %(later_amount)s <> 0
+                     OR COALESCE(l.amount_residual_currency, l.amount_residual)
+                        + %(later_amount_currency)s <> 0)
+                """,
+                earliest=earliest_from,
+                later=later(block.date_to)[0],
+                later_amount=LATER_AMOUNT,
+                later_amount_currency=LATER_AMOUNT_CURRENCY,
+            )
+
+        self.env.cr.execute(
             SQL(
                 "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s",
-                SQL.identifier(LISTED_TABLE),
-                self._ledger_scan(
-                    lambda is_exchange: SQL(
-                        """
-                        t.statement_id, l.id AS move_line_id, l.move_id, l.date,
-                        l.date_maturity, l.debit, l.credit, l.balance, l.amount_residual,
-                        COALESCE(l.currency_id, t.currency_id) AS currency_id,
-                        COALESCE(l.amount_currency, l.balance) AS amount_currency,
-                        COALESCE(l.amount_residual_currency, l.amount_residual)
-                            AS amount_residual_currency,
-                        %s AS is_exchange,
-                        l.date >= t.date_from AS in_period,
-                        l.move_name, l.ref, l.name,
-                        l.payment_id IS NOT NULL OR l.statement_line_id IS NOT NULL
-                            AS is_payment,
-                        m.partner_id AS contact_id, m.move_type
-                        """,
-                        is_exchange,
-                    ),
-                    joins=SQL("JOIN account_move m ON m.id = l.move_id"),
-                    # The same test against the earliest period start lets
-                    # the parallel workers drop most items before the joins.
-                    where=SQL(
-                        "%s AND %s",
-                        listable(SQL("%s::date", earliest_from)),
-                        listable(SQL("t.date_from")),
-                    ),
-                ),
+                SQL.identifier(ITEMS_TABLE),
+                self._ledger_scan(select, where=where, joins=joins),
             )
         )
-        cr.execute(
+
+    @api.model
+    def _later_amounts(self, date_to):
+        """The partial reconciliations dated after ``date_to``, summed per
+        journal item (signed: what they took off its residual).
+
+        Returns the journal items, and ``{journal item id (text): [amount,
+        amount in currency]}`` for a JSON lookup: a few thousand items, looked
+        up by the scan without a join (which would cost it its parallel plan).
+        """
+        rows = self.env.execute_query(
             SQL(
                 """
-                CREATE TEMPORARY TABLE %(items)s ON COMMIT DROP AS
-                WITH st AS (
-                    SELECT tg.statement_id, tg.date_from, tg.date_to,
-                           tg.hide_exchange_lines,
-                           array_prepend(1, ARRAY(
-                               SELECT b::int + 1
-                                 FROM unnest(string_to_array(tg.aging_boundaries, ',')) b
-                           )) AS thresholds
-                      FROM %(targets)s tg
-                ),
-                later_sum AS (
-                    SELECT c.statement_id, c.move_line_id, SUM(later.amount) AS amount,
-                           SUM(later.amount_currency) AS amount_currency
-                      FROM %(later)s later
-                      JOIN %(listed)s c ON c.move_line_id = later.move_line_id
-                      JOIN st ON st.statement_id = c.statement_id
-                     WHERE later.max_date > st.date_to
-                     GROUP BY c.statement_id, c.move_line_id
-                ),
-                open_items AS (
-                    SELECT c.*, st.hide_exchange_lines, st.thresholds,
-                           c.amount_residual + COALESCE(ls.amount, 0) AS open_amount,
-                           c.amount_residual_currency + COALESCE(ls.amount_currency, 0)
-                               AS open_amount_currency,
-                           st.date_to - COALESCE(c.date_maturity, c.date) AS days_overdue
-                      FROM %(listed)s c
-                      JOIN st ON st.statement_id = c.statement_id
-                      LEFT JOIN later_sum ls
-                        ON ls.statement_id = c.statement_id
-                       AND ls.move_line_id = c.move_line_id
-                )
-                SELECT oi.*,
-                       width_bucket(oi.days_overdue, oi.thresholds) AS aging_bucket,
-                       oi.is_exchange AND oi.hide_exchange_lines AND oi.in_period AS hidden,
-                       CASE
-                           WHEN oi.is_exchange THEN 'exchange'
-                           WHEN oi.move_type IN ('out_invoice', 'out_receipt') THEN 'invoice'
-                           WHEN oi.move_type = 'out_refund' THEN 'refund'
-                           WHEN oi.is_payment THEN 'payment'
-                           ELSE 'other'
-                       END AS document_type
-                  FROM open_items oi
-                 WHERE oi.in_period OR oi.open_amount <> 0 OR oi.open_amount_currency <> 0
+                SELECT move_line_id, SUM(amount)::text, SUM(amount_currency)::text
+                  FROM (SELECT debit_move_id AS move_line_id, amount,
+                               debit_amount_currency AS amount_currency
+                          FROM account_partial_reconcile
+                         WHERE max_date > %(date_to)s
+                         UNION ALL
+                        SELECT credit_move_id, -amount, -credit_amount_currency
+                          FROM account_partial_reconcile
+                         WHERE max_date > %(date_to)s) x
+                 GROUP BY move_line_id
                 """,
-                items=SQL.identifier(ITEMS_TABLE),
-                later=SQL.identifier(LATER_TABLE),
-                listed=SQL.identifier(LISTED_TABLE),
-                targets=SQL.identifier(TARGETS_TABLE),
+                date_to=date_to,
             )
+        )
+        return (
+            [row[0] for row in rows],
+            {str(row[0]): [row[1], row[2]] for row in rows},
         )
 
     def _drop_stage(self):
@@ -766,8 +767,6 @@ class CustomerStatementEngine(models.AbstractModel):
                     SQL.identifier(table)
                     for table in (
                         TARGETS_TABLE,
-                        LATER_TABLE,
-                        LISTED_TABLE,
                         ITEMS_TABLE,
                         TOTALS_TABLE,
                     )
@@ -783,7 +782,9 @@ class CustomerStatementEngine(models.AbstractModel):
         and per transaction currency for ``running_balance_currency``). The
         older items sort first, so a running sum of the period's rows only,
         over the whole statement, is the period's running balance: numbering
-        and balance share one window.
+        and balance share one window. The aging bucket follows from the days
+        past due and the statement's boundaries (the first bucket is "not
+        due", under one day).
         """
         self.env.cr.execute(
             SQL(
@@ -791,6 +792,14 @@ class CustomerStatementEngine(models.AbstractModel):
                 WITH opening AS (
                     SELECT statement_id, SUM(COALESCE(opening, 0)) AS amount
                       FROM %(totals)s GROUP BY statement_id
+                ),
+                st AS (
+                    SELECT statement_id,
+                           array_prepend(1, ARRAY(
+                               SELECT b::int + 1
+                                 FROM unnest(string_to_array(aging_boundaries, ',')) b
+                           )) AS thresholds
+                      FROM %(targets)s
                 )
                 INSERT INTO customer_statement_line (
                     statement_id, sequence, move_line_ref, move_ref, contact_ref, date,
@@ -810,9 +819,10 @@ class CustomerStatementEngine(models.AbstractModel):
                        CASE WHEN i.in_period THEN COALESCE(t.opening_currency, 0)
                            + SUM(i.amount_currency) FILTER (WHERE i.in_period) OVER by_currency
                        END,
-                       i.days_overdue, i.aging_bucket
+                       i.days_overdue, width_bucket(i.days_overdue, st.thresholds)
                   FROM %(items)s i
                   JOIN opening o ON o.statement_id = i.statement_id
+                  JOIN st ON st.statement_id = i.statement_id
                   LEFT JOIN %(totals)s t
                     ON t.statement_id = i.statement_id AND t.currency_id = i.currency_id
                 WINDOW by_statement AS (
@@ -826,6 +836,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 """,
                 totals=SQL.identifier(TOTALS_TABLE),
                 items=SQL.identifier(ITEMS_TABLE),
+                targets=SQL.identifier(TARGETS_TABLE),
             )
         )
 
@@ -851,8 +862,8 @@ class CustomerStatementEngine(models.AbstractModel):
             ),
             i AS (
                 SELECT statement_id,
-                       SUM(open_amount) FILTER (WHERE aging_bucket > 0) AS overdue,
-                       SUM(open_amount) FILTER (WHERE aging_bucket = 0) AS not_due,
+                       SUM(open_amount) FILTER (WHERE days_overdue > 0) AS overdue,
+                       SUM(open_amount) FILTER (WHERE days_overdue <= 0) AS not_due,
                        COUNT(*) FILTER (WHERE NOT hidden) AS line_count
                   FROM %(items)s
                  GROUP BY statement_id
@@ -973,7 +984,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 WITH i AS (
                     SELECT statement_id, currency_id,
                            SUM(open_amount_currency) AS open_amount,
-                           SUM(open_amount_currency) FILTER (WHERE aging_bucket > 0)
+                           SUM(open_amount_currency) FILTER (WHERE days_overdue > 0)
                                AS overdue
                       FROM %(items)s
                      GROUP BY statement_id, currency_id

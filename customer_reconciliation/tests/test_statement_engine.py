@@ -298,6 +298,22 @@ class TestStatementEngine(StatementCommon):
         self.assertAlmostEqual(other.closing_balance, 10000.0)
         self.assertEqual(sorted(other.line_ids.mapped("debit")), [1.0, 9999.0])
 
+    def test_periods_recomputed_together(self):
+        """Two cut-offs in one recomputation: each sees the ledger at its date."""
+        september = self._generate()
+        october = self._generate(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31))
+        self.env["customer.statement.engine"]._compute_statements(september | october)
+        self.assertAlmostEqual(september.closing_balance, 4300.0)
+        # inv_late was paid in full on 5 October: 1500 open at the end of
+        # September, nothing at the end of October.
+        late = september.line_ids.filtered(lambda ln: ln.move_id == self.inv_late)
+        self.assertAlmostEqual(late.open_amount, 1500.0)
+        self.assertFalse(october.line_ids.filtered(lambda ln: ln.move_id == self.inv_late))
+        self.assertAlmostEqual(october.opening_balance, 4300.0)
+        self.assertAlmostEqual(october.total_debit, 700.0)
+        self.assertAlmostEqual(october.total_credit, 1500.0)
+        self.assertAlmostEqual(october.closing_balance, 3500.0)
+
     def test_wizard_by_policy(self):
         self.customer.with_company(self.company).statement_policy_id = self.policy
         wizard = self.env["customer.statement.generate"].create(
