@@ -358,8 +358,9 @@ class CustomerStatementEngine(models.AbstractModel):
         self._drop_stage()
         self._stage_targets(statements, partners, company, date_from, date_to)
         self._build_totals()
-        if skip_empty and partners:
-            self._drop_empty_targets()
+        if skip_empty and partners and not self._drop_empty_targets() and not statements:
+            self._drop_stage()
+            return Statement
         self._build_items()
         created = self._insert_statements(company, date_to) if partners else []
         if statements:
@@ -617,7 +618,8 @@ class CustomerStatementEngine(models.AbstractModel):
         cr.execute(SQL("ANALYZE %s", SQL.identifier(TOTALS_TABLE)))
 
     def _drop_empty_targets(self):
-        """Forget the new statements without an item in the period nor a balance."""
+        """Forget the new statements without an item in the period nor a
+        balance; return how many new statements are left."""
         self.env.cr.execute(
             SQL(
                 """
@@ -637,6 +639,10 @@ class CustomerStatementEngine(models.AbstractModel):
                 totals=SQL.identifier(TOTALS_TABLE),
             )
         )
+        ((left,),) = self.env.execute_query(
+            SQL("SELECT COUNT(*) FROM %s WHERE is_new", SQL.identifier(TARGETS_TABLE))
+        )
+        return left
 
     def _build_items(self):
         """Write ``ITEMS_TABLE``: the items each statement lists, from one

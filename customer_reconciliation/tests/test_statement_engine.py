@@ -245,6 +245,13 @@ class TestStatementEngine(StatementCommon):
             skip_empty=True,
         )
         self.assertEqual(skipped.partner_id, other)
+        # Nobody with anything to say: nothing created, nothing read further.
+        count = self.Statement.search_count([])
+        nothing = self.env["customer.statement.engine"]._generate(
+            [quiet.id], date(2026, 11, 1), date(2026, 11, 30), self.company, skip_empty=True
+        )
+        self.assertFalse(nothing)
+        self.assertEqual(self.Statement.search_count([]), count)
 
     def test_bad_input_writes_nothing(self):
         vendor = self.env["res.partner"].create({"name": "只是供应商", "supplier_rank": 1})
