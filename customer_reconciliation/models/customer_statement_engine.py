@@ -489,8 +489,8 @@ class CustomerStatementEngine(models.AbstractModel):
         ``hide_exchange_lines``). ``select`` gives the selected columns,
         ``joins`` come after the items, ``where`` is added to the conditions
         and ``group_by`` groups each statement's items. ``select``, ``where``
-        and ``joins`` may be functions of a :class:`_Block`, for what depends
-        on the company or the cut-off.
+        and ``joins`` are functions of a :class:`_Block`, for what depends on
+        the company or the cut-off.
 
         The statements come as arrays, never from a temporary table, which
         parallel workers cannot read. Their ledger is that of their company
@@ -515,9 +515,6 @@ class CustomerStatementEngine(models.AbstractModel):
         receivable = (
             self.env["account.account"].sudo().search([("account_type", "=", "asset_receivable")])
         )
-
-        def part(value, block):
-            return value(block) if callable(value) else value
 
         blocks = []
         for (company_id, date_to), targets in by_block.items():
@@ -545,7 +542,7 @@ class CustomerStatementEngine(models.AbstractModel):
                        %(where)s
                     %(group_by)s
                     """,
-                    select=part(select, block),
+                    select=select(block),
                     ids=ids,
                     partners=partner_ids,
                     currencies=currency_ids,
@@ -554,8 +551,8 @@ class CustomerStatementEngine(models.AbstractModel):
                     companies=branches.ids,
                     accounts=receivable.ids,
                     date_to=date_to,
-                    joins=part(joins, block) if joins else SQL(),
-                    where=SQL("AND %s", part(where, block)) if where else SQL(),
+                    joins=joins(block) if joins else SQL(),
+                    where=SQL("AND %s", where(block)) if where else SQL(),
                     group_by=SQL("GROUP BY %s", group_by) if group_by else SQL(),
                 )
             )
@@ -662,7 +659,7 @@ class CustomerStatementEngine(models.AbstractModel):
         later_by_date = {}
 
         def later(date_to):
-            # {journal item: (amount, amount in currency)} reconciled after date_to
+            # {journal item: [amount, amount in currency]} reconciled after date_to
             if date_to not in later_by_date:
                 later_by_date[date_to] = self._later_amounts(date_to)
             return later_by_date[date_to]
@@ -703,7 +700,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 JOIN account_move m ON m.id = l.move_id
                 CROSS JOIN (SELECT %s::jsonb AS amounts) later
                 """,
-                json.dumps(later(block.date_to)[1]),
+                json.dumps(later(block.date_to)),
             )
 
         def where(block):
@@ -721,7 +718,7 @@ class CustomerStatementEngine(models.AbstractModel):
                         + %(later_amount_currency)s <> 0)
                 """,
                 earliest=earliest_from,
-                later=later(block.date_to)[0],
+                later=list(later(block.date_to)),
                 later_amount=LATER_AMOUNT,
                 later_amount_currency=LATER_AMOUNT_CURRENCY,
             )
@@ -737,33 +734,32 @@ class CustomerStatementEngine(models.AbstractModel):
     @api.model
     def _later_amounts(self, date_to):
         """The partial reconciliations dated after ``date_to``, summed per
-        journal item (signed: what they took off its residual).
+        journal item (signed: what they took off its residual), as
+        ``{journal item id: [amount, amount in currency]}`` (amounts as text).
 
-        Returns the journal items, and ``{journal item id (text): [amount,
-        amount in currency]}`` for a JSON lookup: a few thousand items, looked
-        up by the scan without a join (which would cost it its parallel plan).
+        A few thousand items, which the scan looks up in a JSON object
+        without a join (a join would cost it its parallel plan).
         """
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT move_line_id, SUM(amount)::text, SUM(amount_currency)::text
-                  FROM (SELECT debit_move_id AS move_line_id, amount,
-                               debit_amount_currency AS amount_currency
-                          FROM account_partial_reconcile
-                         WHERE max_date > %(date_to)s
-                         UNION ALL
-                        SELECT credit_move_id, -amount, -credit_amount_currency
-                          FROM account_partial_reconcile
-                         WHERE max_date > %(date_to)s) x
-                 GROUP BY move_line_id
-                """,
-                date_to=date_to,
+        return {
+            move_line_id: [amount, amount_currency]
+            for move_line_id, amount, amount_currency in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT move_line_id, SUM(amount)::text, SUM(amount_currency)::text
+                      FROM (SELECT debit_move_id AS move_line_id, amount,
+                                   debit_amount_currency AS amount_currency
+                              FROM account_partial_reconcile
+                             WHERE max_date > %(date_to)s
+                             UNION ALL
+                            SELECT credit_move_id, -amount, -credit_amount_currency
+                              FROM account_partial_reconcile
+                             WHERE max_date > %(date_to)s) x
+                     GROUP BY move_line_id
+                    """,
+                    date_to=date_to,
+                )
             )
-        )
-        return (
-            [row[0] for row in rows],
-            {str(row[0]): [row[1], row[2]] for row in rows},
-        )
+        }
 
     def _drop_stage(self):
         self.env.cr.execute(
