@@ -399,6 +399,7 @@ class CustomerStatementEngine(models.AbstractModel):
                     date_to date NOT NULL,
                     hide_exchange_lines boolean NOT NULL,
                     aging_boundaries varchar,
+                    thresholds integer[],
                     is_new boolean NOT NULL,
                     ordinality integer,
                     policy_id integer,
@@ -479,6 +480,19 @@ class CustomerStatementEngine(models.AbstractModel):
                     fallback=fallback_policy.id or None,
                 )
             )
+        # The aging buckets' lower bounds, in days past due: "not due" is under
+        # one day, then one bucket from each boundary on.
+        cr.execute(
+            SQL(
+                """
+                UPDATE %s
+                   SET thresholds = array_prepend(1, ARRAY(
+                           SELECT b::int + 1
+                             FROM unnest(string_to_array(aging_boundaries, ',')) b))
+                """,
+                SQL.identifier(TARGETS_TABLE),
+            )
+        )
         cr.execute(SQL("ANALYZE %s", SQL.identifier(TARGETS_TABLE)))
 
     def _ledger_scan(self, select, where=None, joins=None, group_by=None):
@@ -785,62 +799,95 @@ class CustomerStatementEngine(models.AbstractModel):
         older items sort first, so a running sum of the period's rows only,
         over the whole statement, is the period's running balance: numbering
         and balance share one window. The aging bucket follows from the days
-        past due and the statement's boundaries (the first bucket is "not
-        due", under one day).
+        past due and the statement's thresholds.
+
+        Most statements have items in one currency only: for them the running
+        balance in that currency is a sum over the same window. The others
+        need a second window, per currency, so they are inserted apart.
         """
-        self.env.cr.execute(
+        ((multi_currency,),) = self.env.execute_query(
             SQL(
                 """
-                WITH opening AS (
-                    SELECT statement_id, SUM(COALESCE(opening, 0)) AS amount
-                      FROM %(totals)s GROUP BY statement_id
-                ),
-                st AS (
-                    SELECT statement_id,
-                           array_prepend(1, ARRAY(
-                               SELECT b::int + 1
-                                 FROM unnest(string_to_array(aging_boundaries, ',')) b
-                           )) AS thresholds
-                      FROM %(targets)s
-                )
-                INSERT INTO customer_statement_line (
-                    statement_id, sequence, move_line_ref, move_ref, contact_ref, date,
-                    date_maturity, move_name, ref, name, document_type, in_period, hidden,
-                    debit, credit, balance, running_balance, open_amount, currency_ref,
-                    amount_currency, open_amount_currency, running_balance_currency,
-                    days_overdue, aging_bucket)
-                SELECT i.statement_id, row_number() OVER by_statement,
-                       i.move_line_id, i.move_id, i.contact_id, i.date,
-                       i.date_maturity, i.move_name, i.ref, i.name, i.document_type,
-                       i.in_period, i.hidden, i.debit, i.credit, i.balance,
-                       CASE WHEN i.in_period THEN o.amount
-                           + SUM(i.balance) FILTER (WHERE i.in_period) OVER by_statement
-                       END,
-                       i.open_amount, i.currency_id, i.amount_currency,
-                       i.open_amount_currency,
-                       CASE WHEN i.in_period THEN COALESCE(t.opening_currency, 0)
-                           + SUM(i.amount_currency) FILTER (WHERE i.in_period) OVER by_currency
-                       END,
-                       i.days_overdue, width_bucket(i.days_overdue, st.thresholds)
-                  FROM %(items)s i
-                  JOIN opening o ON o.statement_id = i.statement_id
-                  JOIN st ON st.statement_id = i.statement_id
-                  LEFT JOIN %(totals)s t
-                    ON t.statement_id = i.statement_id AND t.currency_id = i.currency_id
-                WINDOW by_statement AS (
-                           PARTITION BY i.statement_id
-                           ORDER BY i.in_period, i.date, i.move_name, i.move_line_id
-                           ROWS UNBOUNDED PRECEDING),
-                       by_currency AS (
-                           PARTITION BY i.statement_id, i.currency_id
-                           ORDER BY i.in_period, i.date, i.move_name, i.move_line_id
-                           ROWS UNBOUNDED PRECEDING)
+                SELECT EXISTS (
+                    SELECT FROM %s GROUP BY statement_id HAVING COUNT(*) > 1)
                 """,
-                totals=SQL.identifier(TOTALS_TABLE),
-                items=SQL.identifier(ITEMS_TABLE),
-                targets=SQL.identifier(TARGETS_TABLE),
+                SQL.identifier(TOTALS_TABLE),
             )
         )
+        for single_currency in (True, False) if multi_currency else (True,):
+            if single_currency:
+                running_currency = SQL(
+                    "o.opening_currency"
+                    " + SUM(i.amount_currency) FILTER (WHERE i.in_period) OVER by_statement"
+                )
+                by_currency = SQL()
+            else:
+                running_currency = SQL(
+                    "COALESCE(t.opening_currency, 0)"
+                    " + SUM(i.amount_currency) FILTER (WHERE i.in_period) OVER by_currency"
+                )
+                by_currency = SQL(
+                    """
+                    , by_currency AS (
+                        PARTITION BY i.statement_id, i.currency_id
+                        ORDER BY i.in_period, i.date, i.move_name, i.move_line_id
+                        ROWS UNBOUNDED PRECEDING)
+                    """
+                )
+            self.env.cr.execute(
+                SQL(
+                    """
+                    WITH o AS (
+                        SELECT statement_id, SUM(COALESCE(opening, 0)) AS opening,
+                               SUM(COALESCE(opening_currency, 0)) AS opening_currency
+                          FROM %(totals)s
+                         GROUP BY statement_id
+                        HAVING (COUNT(*) = 1) = %(single_currency)s
+                    )
+                    INSERT INTO customer_statement_line (
+                        statement_id, sequence, move_line_ref, move_ref, contact_ref, date,
+                        date_maturity, move_name, ref, name, document_type, in_period, hidden,
+                        debit, credit, balance, running_balance, open_amount, currency_ref,
+                        amount_currency, open_amount_currency, running_balance_currency,
+                        days_overdue, aging_bucket)
+                    SELECT i.statement_id, row_number() OVER by_statement,
+                           i.move_line_id, i.move_id, i.contact_id, i.date,
+                           i.date_maturity, i.move_name, i.ref, i.name, i.document_type,
+                           i.in_period, i.hidden, i.debit, i.credit, i.balance,
+                           CASE WHEN i.in_period THEN o.opening
+                               + SUM(i.balance) FILTER (WHERE i.in_period) OVER by_statement
+                           END,
+                           i.open_amount, i.currency_id, i.amount_currency,
+                           i.open_amount_currency,
+                           CASE WHEN i.in_period THEN %(running_currency)s END,
+                           i.days_overdue, width_bucket(i.days_overdue, tg.thresholds)
+                      FROM %(items)s i
+                      JOIN o ON o.statement_id = i.statement_id
+                      JOIN %(targets)s tg ON tg.statement_id = i.statement_id
+                      %(totals_join)s
+                    WINDOW by_statement AS (
+                               PARTITION BY i.statement_id
+                               ORDER BY i.in_period, i.date, i.move_name, i.move_line_id
+                               ROWS UNBOUNDED PRECEDING)
+                           %(by_currency)s
+                    """,
+                    totals=SQL.identifier(TOTALS_TABLE),
+                    items=SQL.identifier(ITEMS_TABLE),
+                    targets=SQL.identifier(TARGETS_TABLE),
+                    single_currency=single_currency,
+                    running_currency=running_currency,
+                    by_currency=by_currency,
+                    totals_join=SQL()
+                    if single_currency
+                    else SQL(
+                        """
+                        LEFT JOIN %s t
+                          ON t.statement_id = i.statement_id AND t.currency_id = i.currency_id
+                        """,
+                        SQL.identifier(TOTALS_TABLE),
+                    ),
+                )
+            )
 
     def _figures(self):
         """The CTEs up to ``figures``: each target's totals in company currency.

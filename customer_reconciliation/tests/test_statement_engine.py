@@ -509,6 +509,23 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertAlmostEqual(statement.closing_balance, 370.0)
         self.assertEqual(statement.line_count, len(statement.line_ids) - 1)
 
+    def test_running_balances_of_a_single_foreign_currency(self):
+        """A customer billed only in EUR: its running balances start from the
+        opening balance, in EUR and in company currency, with one window."""
+        customer = self._customer("欧元客户 SARL")
+        old = self._invoice(customer, "2026-08-10", 30, due="2026-08-20", currency=self.eur)
+        new = self._invoice(customer, "2026-09-03", 20, due="2026-10-03", currency=self.eur)
+        statement = self.Statement.generate_statements(customer.ids, D_FROM, D_TO)
+        # EUR 30 at 8 = 240 CNY before the period, EUR 20 at 8 = 160 CNY in it.
+        self.assertAlmostEqual(statement.opening_balance, 240.0)
+        self.assertEqual(statement.currency_section_ids.opening_balance, 30.0)
+        ordered = statement.line_ids.sorted("sequence")
+        self.assertEqual(ordered.mapped("move_id"), old + new)
+        self.assertEqual(
+            [(ln.running_balance, ln.running_balance_currency) for ln in ordered],
+            [(0.0, 0.0), (400.0, 50.0)],
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestStatementPolicyPeriods(StatementCommon):
