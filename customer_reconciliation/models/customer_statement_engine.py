@@ -81,17 +81,36 @@ class CustomerStatementEngine(models.AbstractModel):
                 ("state", "in", LIVE_STATES),
             ]
         )
-        drafts = existing.filtered(lambda s: s.state == "draft")
+        # Partners and states read straight from the table: through the ORM,
+        # this would fetch every column of thousands of statements.
+        rows = self._statement_partners_states(existing)
+        drafts = Statement.browse([sid for sid, _partner, state in rows if state == "draft"])
+        stated = {partner for _sid, partner, _state in rows}
         created = self._compute(
             drafts,
-            partners - existing.partner_id,
+            partners.filtered(lambda p: p.id not in stated),
             company,
             date_from,
             date_to,
             skip_empty=skip_empty,
         )
-        by_partner = {s.partner_id.id: s for s in existing | created}
-        return Statement.browse([by_partner[p.id].id for p in partners if p.id in by_partner])
+        by_partner = {partner: sid for sid, partner, _state in rows}
+        by_partner.update(
+            (partner, sid) for sid, partner, _state in self._statement_partners_states(created)
+        )
+        return Statement.browse([by_partner[p.id] for p in partners if p.id in by_partner])
+
+    def _statement_partners_states(self, statements):
+        """``(id, partner id, state)`` of ``statements``, from the table."""
+        if not statements:
+            return []
+        statements.flush_recordset(["partner_id", "state"])
+        return self.env.execute_query(
+            SQL(
+                "SELECT id, partner_id, state FROM customer_statement WHERE id = ANY(%s)",
+                statements.ids,
+            )
+        )
 
     # ------------------------------------------------------------------
     # Input checks
@@ -335,7 +354,10 @@ class CustomerStatementEngine(models.AbstractModel):
         Statement = self.env["customer.statement"]
         statements = statements.exists()
         partners = partners or self.env["res.partner"]
-        if any(s.state != "draft" for s in statements):
+        if any(
+            state != "draft"
+            for _sid, _partner, state in self._statement_partners_states(statements)
+        ):
             raise UserError(self.env._("Only draft statements are recomputed."))
         if not statements and not partners:
             return Statement
