@@ -151,6 +151,17 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def speed_probe():
+    """Seconds a fixed pure-Python loop takes, best of three: a gauge of how
+    fast the (shared) machine runs at the moment."""
+    timings = []
+    for _run in range(3):
+        started = time.perf_counter()
+        sum(i * i for i in range(10**7))
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
 class Stage:
     def __init__(self, key, label, seconds=None, rows=None, note=""):
         self.key = key
@@ -901,6 +912,9 @@ months before it to a few weeks after it. Statements: {len(self.statement_ids):,
 
 Process peak RSS after loading the registry: {self.baseline:.0f} MiB.
 
+Machine speed probe (a fixed pure-Python loop, best of three; the same loop
+on the same machine has taken from 0.7 to 1.3 s): {self.probe_note()}.
+
 {self.targets(previous)}
 
 Correctness:
@@ -965,6 +979,9 @@ Correctness:
             pass
         return platform.processor() or platform.machine()
 
+    def probe_note(self):
+        return " s at the start, ".join(f"{t:.2f}" for t in self.probes) + " s at the end"
+
     def write_results(self, path):
         existing = ""
         if os.path.exists(path):
@@ -1004,6 +1021,8 @@ Correctness:
             self.undo_portal_group(env)  # left by a run that died in the portal stage
             self.load_context(env)
             self.baseline = peak_rss_mb()
+            self.probes = [speed_probe()]
+            self.log(f"speed probe: {self.probes[0]:.2f}s")
             deleted = self.reset_statements(env)
             bench_env.vacuum(self.db, STATEMENT_TABLES)
             self.log(
@@ -1018,6 +1037,8 @@ Correctness:
             self.rating(env)
             self.oca(env)
             self.check(env)
+            self.probes.append(speed_probe())
+            self.log(f"speed probe: {self.probes[-1]:.2f}s")
         print()
         print(self.table())
         if not self.args.no_results:
