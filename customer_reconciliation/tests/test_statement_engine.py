@@ -401,6 +401,27 @@ class TestStatementAging(StatementCommon):
             statement.overdue_amount, sum(amount.values()) - amount[0] - amount[-5]
         )
 
+    def test_buckets_read_one_statement_or_several(self):
+        """The buckets are the same whether one statement's are read or
+        several statements' at once (the view is filtered either way)."""
+        other = self._customer("账龄对照客户")
+        self._invoice(other, date(2026, 11, 1), 700, due=date(2026, 11, 15))
+        statements = self.Statement.generate_statements(
+            [self.customer.id, other.id], date(2026, 12, 1), self.cutoff
+        )
+        together = {}
+        self.env.invalidate_all()
+        for row in statements.aging_ids:
+            together[row.statement_id.id, row.bucket] = round(row.amount, 2)
+        alone = {}
+        for statement in statements:
+            self.env.invalidate_all()
+            for row in statement.aging_ids:
+                alone[statement.id, row.bucket] = round(row.amount, 2)
+        self.assertEqual(together, alone)
+        self.assertEqual(alone[statements[1].id, 2], 700.0)  # 46 days past due
+        self.assertEqual(sum(alone[statements[0].id, b] for b in range(6)), 2**11 - 1)
+
     def test_custom_boundaries(self):
         policy = self.env["customer.statement.policy"].create(
             {"name": "15/45", "company_id": self.company.id, "aging_boundaries": "15, 45"}
