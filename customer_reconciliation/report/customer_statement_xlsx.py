@@ -233,7 +233,9 @@ class CustomerStatementXlsx(models.AbstractModel):
         # is quicker than a field of one statement after the other).
         values = {
             "name": statements.mapped("name"),
-            "partner": [statement.partner_id.display_name for statement in statements],
+            # The stored full name (what display_name shows without context
+            # options), read for all partners at once instead of computed.
+            "partner": [statement.partner_id.complete_name for statement in statements],
             "date_from": statements.mapped("date_from"),
             "date_to": statements.mapped("date_to"),
             "currency": [statement.currency_id.name for statement in statements],
