@@ -508,3 +508,90 @@ class TestRmb:
             return text[:-1] if text.endswith("角整") else text
 
         assert normalise(rmb.amount_in_words(amount)) == normalise(cn2an.an2cn(amount, "rmb"))
+
+
+# ----------------------------------------------------------------------
+# xlsx_sheet
+# ----------------------------------------------------------------------
+
+
+def _workbook_parts(worksheet_class, options):
+    """The parts of a workbook that uses every kind of cell, written with
+    ``worksheet_class``: ``{part name: bytes}`` (without the creation time)."""
+    import io
+    import zipfile
+    from datetime import datetime
+
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, options)
+    money = workbook.add_format({"num_format": "#,##0.00;[Red]-#,##0.00"})
+    bold = workbook.add_format({"bold": True})
+    red = workbook.add_format({"font_color": "#C00000"})
+    for name in ("对账单", "Other"):
+        sheet = workbook.add_worksheet(name, worksheet_class=worksheet_class)
+        sheet.set_column(0, 3, 16)
+        sheet.set_column(6, 6, 12, red)
+        sheet.set_row(4, 30)
+        sheet.set_row(5, None, bold)
+        rows = [
+            ["DZ-2026-10-0001", '客户 & <Co> "quoted"', 1234.5, -0.1, 46000, "  lead"],
+            ["", "x" * 40, 10**15 + 0.25, 1 / 3, 0, "trail  "],
+            ["A&B", "第二行", -1e-7, 12345678901234567890, 3, "\u4e2d"],
+        ]
+        for row, values in enumerate(rows * 3):
+            for col, value in enumerate(values):
+                cell_format = money if isinstance(value, float) and row % 2 else None
+                if isinstance(value, str):
+                    if value:
+                        sheet._write_string(row, col, value, bold if col == 0 else None)
+                else:
+                    sheet._write_number(row, col, value, cell_format)
+            sheet.write_number(row, 6, row)
+            sheet.write_string(row, 7, "col 7")
+        sheet.write_formula(10, 0, "=SUM(C1:C9)", money, 42)
+        sheet.write_blank(10, 1, None, bold)
+        sheet.write_datetime(10, 2, datetime(2026, 10, 31, 12, 0), money)
+        sheet.write_boolean(10, 3, True)
+        sheet.write_url(10, 4, "https://example.com/a?b=1&c=2", string="link")
+        sheet.write_rich_string(10, 5, "plain ", bold, "bold", " end")
+        sheet.merge_range(11, 0, 11, 3, "merged", bold)
+        sheet.autofilter(0, 0, 9, 7)
+        sheet.freeze_panes(1, 2)
+    workbook.close()
+    archive = zipfile.ZipFile(io.BytesIO(output.getvalue()))
+    return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+class TestQuickWorksheet:
+    @pytest.mark.parametrize("options", [{"in_memory": True}, {"constant_memory": True}])
+    def test_same_file_as_xlsxwriter(self, options):
+        xlsxwriter = pytest.importorskip("xlsxwriter")
+        xlsx_sheet = _load("xlsx_sheet")
+        expected = _workbook_parts(xlsxwriter.worksheet.Worksheet, options)
+        assert _workbook_parts(xlsx_sheet.QuickWorksheet, options) == expected
+
+    def test_plain_cells_skip_the_general_routine(self, monkeypatch):
+        xlsxwriter = pytest.importorskip("xlsxwriter")
+        xlsx_sheet = _load("xlsx_sheet")
+        general = []
+        original = xlsxwriter.worksheet.Worksheet._write_cell
+
+        def count(self, row, col, cell):
+            general.append((row, col))
+            return original(self, row, col, cell)
+
+        monkeypatch.setattr(xlsxwriter.worksheet.Worksheet, "_write_cell", count)
+        _workbook_parts(xlsx_sheet.QuickWorksheet, {"in_memory": True})
+        general = set(general)
+        # Numbers and shared strings styled by themselves or not at all: quick.
+        plain = {(row, col) for row in range(9) if row not in (4, 5) for col in range(6)}
+        assert not general & plain
+        # The formula, blank and boolean, the cells of column 6 (styled by its
+        # column) and the cells of rows 4 and 5 (which have settings of their
+        # own) without a format of their own: xlsxwriter's general routine.
+        # (Links, dates and rich strings are stored as shared strings or
+        # numbers by some versions of xlsxwriter: then quick, to the same XML.)
+        assert {(10, 0), (10, 1), (10, 3)} | {(row, 6) for row in range(9)} <= general
+        assert {(4, col) for col in range(1, 8)} | {(5, col) for col in (1, 3, 4, 5, 7)} <= general
+        assert not general & {(5, 0), (5, 2)}

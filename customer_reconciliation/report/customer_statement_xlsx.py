@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import xlsxwriter
 
 from ..models.customer_statement_line import CUSTOMER_FIELDS
+from ..tools.xlsx_sheet import QuickWorksheet
 
 RELATIONAL_FIELDS = ("statement_id", "currency_id")
 # The columns of the rows of lines (plain tuples), in their order: the
@@ -83,15 +84,25 @@ class CustomerStatementXlsx(models.AbstractModel):
         reserved = set()
         if len(statements) > 1:
             summary_name = self._unique_sheet_name(self.env._("Summary"), reserved)
-            self._write_summary(workbook.add_worksheet(summary_name), statements, styles)
+            self._write_summary(
+                workbook.add_worksheet(summary_name, worksheet_class=QuickWorksheet),
+                statements,
+                styles,
+            )
         lines_by_statement = self._read_lines(statements)
         if len(statements) > MAX_STATEMENT_SHEETS:
             # Thousands of tabs help no one: one filterable sheet of every line.
-            sheet = workbook.add_worksheet(self._unique_sheet_name(self.env._("Lines"), reserved))
+            sheet = workbook.add_worksheet(
+                self._unique_sheet_name(self.env._("Lines"), reserved),
+                worksheet_class=QuickWorksheet,
+            )
             self._write_all_lines(sheet, statements, lines_by_statement, styles)
         else:
             for statement in statements:
-                sheet = workbook.add_worksheet(self._unique_sheet_name(statement.name, reserved))
+                sheet = workbook.add_worksheet(
+                    self._unique_sheet_name(statement.name, reserved),
+                    worksheet_class=QuickWorksheet,
+                )
                 lines, currency_lines = lines_by_statement[statement.id]
                 self._write_statement(sheet, statement, lines, currency_lines, styles)
         workbook.close()
