@@ -7,9 +7,9 @@ class name. For a large export (50,000 lines make about 480,000 cells) this
 is a third of the time. Numbers and shared strings, the only cells of the
 statement sheets, need none of it: their reference and style number never
 hold a character to escape. ``QuickWorksheet`` writes them in one step, with
-xlsxwriter's own templates; any other cell (formulas, blanks, in-line
-strings, rich strings, dates, booleans) and any cell that takes its style
-from its row goes through xlsxwriter's routine as before.
+xlsxwriter's own templates; any other kind of cell (formulas, blanks,
+booleans, in-line and rich strings...) and any cell that takes its style
+from its row or column goes through xlsxwriter's routine as before.
 """
 
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
