@@ -281,16 +281,15 @@ class Bench:
                 rows=self.ledger_rows,
             )
         )
-        self.update_floor(len(rows))
+        self.floor_customers = len(rows)
+        self.update_floor()
         self.log(f"floor: {min(timings):.2f}s over {self.ledger_rows} receivable items")
 
-    def update_floor(self, customers=None):
+    def update_floor(self):
         """The floor's figure: the best of all its runs, those before the
         generation and those paired with each cold generation."""
         stage = self.stage("floor")
         stage.seconds = min(self.floor_timings + self.floor_paired)
-        if customers is not None:
-            self.floor_customers = customers
         stage.note = f"{self.floor_customers} customers with items; best of " + ", ".join(
             f"{t:.2f}" for t in self.floor_timings
         )
@@ -980,7 +979,8 @@ Correctness:
         return platform.processor() or platform.machine()
 
     def probe_note(self):
-        return " s at the start, ".join(f"{t:.2f}" for t in self.probes) + " s at the end"
+        start, end = self.probes
+        return f"{start:.2f} s at the start, {end:.2f} s at the end"
 
     def write_results(self, path):
         existing = ""
