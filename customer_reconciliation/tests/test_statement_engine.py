@@ -122,6 +122,27 @@ class TestStatementEngine(StatementCommon):
         # Open amounts add up to the closing balance.
         self.assertAlmostEqual(sum(lines.mapped("open_amount")), statement.closing_balance)
 
+    def test_item_reconciled_after_cut_off_listed_once(self):
+        """An item that a payment after the cut-off touched is listed once,
+        whether it is still open today or dated in the period."""
+        customer = self._customer("江南五金有限公司")
+        older = self._invoice(customer, "2026-08-10", 800, due="2026-09-09")
+        in_period = self._invoice(customer, "2026-09-15", 600, due="2026-10-15")
+        self._pay(older, 300, "2026-10-03")  # 500 still open today
+        self._pay(in_period, 600, "2026-10-04")  # paid in full today
+        statement = self._generate(customer)
+        lines = statement.line_ids.sorted("sequence")
+        self.assertEqual(len(lines), 2)
+        self.assertEqual(lines.move_id.ids, [older.id, in_period.id])
+        self.assertEqual(
+            [round(amount, 2) for amount in lines.mapped("open_amount")], [800.0, 600.0]
+        )
+        self.assertEqual(lines.mapped("in_period"), [False, True])
+        self.assertAlmostEqual(statement.closing_balance, 1400.0)
+        self.assertAlmostEqual(statement.overdue_amount, 800.0)
+        self.assertAlmostEqual(statement.not_due_amount, 600.0)
+        self.assertEqual(statement.line_count, 2)
+
     def test_aging_default_buckets(self):
         statement = self._generate()
         aging = {row.bucket: row.amount for row in statement.aging_ids}
