@@ -723,6 +723,22 @@ class CustomerStatement(models.Model):
         self._set_disputed(dispute)
         return dispute
 
+    def _get_responsible(self):
+        """Who follows the statement up: its responsible, else the customer's
+        statement responsible or salesperson, else the user at work, else a
+        statement manager of its company; the first active internal user (the
+        scheduler's user and portal users never are)."""
+        self.ensure_one()
+        partner = self.partner_id.with_company(self.company_id)
+        users = self.user_id | partner.statement_user_id | partner.user_id | self.env.user
+        users = users.filtered(lambda user: user.active and not user.share)
+        if not users:
+            managers = self.env.ref("customer_reconciliation.group_statement_manager").sudo()
+            users = managers.users.filtered(
+                lambda user: user.active and not user.share and self.company_id in user.company_ids
+            )
+        return users[:1]
+
     def _set_disputed(self, dispute):
         self.write({"state": "disputed"})
         self.message_post(
@@ -741,11 +757,13 @@ class CustomerStatement(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
-        self.activity_schedule(
-            "customer_reconciliation.mail_activity_statement_dispute",
-            user_id=(self.user_id or self.env.user).id,
-            note=dispute.comment or "",
-        )
+        responsible = self._get_responsible()
+        if responsible:
+            self.activity_schedule(
+                "customer_reconciliation.mail_activity_statement_dispute",
+                user_id=responsible.id,
+                note=dispute.comment or "",
+            )
         self._notify_customer("customer_reconciliation.mail_template_statement_dispute_received")
 
     def action_confirm(self):
@@ -945,7 +963,8 @@ class CustomerStatement(models.Model):
         ``reminder_first_days`` after sending, then every ``reminder_interval_days``,
         at most ``reminder_max`` times; at the next date after the last one the
         responsible user gets an activity. Negative-mode statements without a
-        reply become ``deemed`` on their reply deadline.
+        reply become ``deemed`` once their reply deadline is over (the customer
+        may still reply on the deadline day itself).
         """
         today = today or fields.Date.context_today(self)
         Batch = self.env["customer.reconciliation.batch"]
@@ -955,7 +974,7 @@ class CustomerStatement(models.Model):
             [
                 ("state", "=", "sent"),
                 ("confirmation_mode", "=", "negative"),
-                ("reply_deadline", "<=", today),
+                ("reply_deadline", "<", today),
             ]
         )
         done, failed = Batch._run_in_chunks(deemed, lambda recs: recs._deem_confirmed())
@@ -993,16 +1012,18 @@ class CustomerStatement(models.Model):
 
     def _escalate(self, today):
         for statement in self:
-            statement.activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=today,
-                summary=self.env._("No reply to statement %(name)s", name=statement.name),
-                note=self.env._(
-                    "%(count)s reminders were sent without a reply; please call the customer.",
-                    count=statement.reminder_count,
-                ),
-                user_id=(statement.user_id or self.env.user).id,
-            )
+            responsible = statement._get_responsible()
+            if responsible:
+                statement.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=today,
+                    summary=self.env._("No reply to statement %(name)s", name=statement.name),
+                    note=self.env._(
+                        "%(count)s reminders were sent without a reply; please call the customer.",
+                        count=statement.reminder_count,
+                    ),
+                    user_id=responsible.id,
+                )
             statement.escalated = True
 
     def _deem_confirmed(self):

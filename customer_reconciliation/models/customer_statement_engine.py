@@ -383,6 +383,12 @@ class CustomerStatementEngine(models.AbstractModel):
             self.env[model].invalidate_model()
         return Statement.browse(created)
 
+    def _responsible_uid(self):
+        """The user who generates, as the responsible of customers without a
+        statement responsible or salesperson; none for the scheduler's user."""
+        user = self.env.user
+        return user.id if user.active and not user.share else None
+
     def _stage_targets(self, statements, partners, company, date_from, date_to):
         """Write ``TARGETS_TABLE``: one row per statement to compute.
 
@@ -481,7 +487,7 @@ class CustomerStatementEngine(models.AbstractModel):
                     date_from=date_from,
                     date_to=date_to,
                     boundaries=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
-                    uid=self.env.uid,
+                    uid=self._responsible_uid(),
                     partner_ids=partners.ids,
                     fallback=fallback_policy.id or None,
                 )

@@ -1,9 +1,11 @@
 import logging
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 
 from ..tools import aging, periods
 
@@ -180,13 +182,30 @@ class CustomerStatementPolicy(models.Model):
             on_date, frequency, self.cutoff_day, int(self.cutoff_weekday)
         )
 
+    def _partner_domain(self):
+        """Partners on ``self`` in its company: those it is set on and, when it
+        is the company's default policy, the customers without a policy."""
+        self.ensure_one()
+        domain = [("statement_policy_id", "=", self.id)]
+        if self.company_id.statement_default_policy_id == self:
+            domain = expression.OR(
+                [
+                    domain,
+                    [
+                        ("statement_policy_id", "=", False),
+                        ("customer_rank", ">", 0),
+                        ("parent_id", "=", False),
+                        ("company_id", "in", (False, self.company_id.id)),
+                    ],
+                ]
+            )
+        return domain
+
     def _get_partners(self):
         """Commercial partners whose statement policy (in its company) is ``self``."""
         self.ensure_one()
         partners = (
-            self.env["res.partner"]
-            .with_company(self.company_id)
-            .search([("statement_policy_id", "=", self.id)])
+            self.env["res.partner"].with_company(self.company_id).search(self._partner_domain())
         )
         return partners.commercial_partner_id
 
@@ -197,7 +216,7 @@ class CustomerStatementPolicy(models.Model):
             "name": self.env._("Customers"),
             "res_model": "res.partner",
             "view_mode": "list,form",
-            "domain": [("statement_policy_id", "=", self.id)],
+            "domain": self._partner_domain(),
             "context": {"default_statement_policy_id": self.id},
         }
 
@@ -205,21 +224,31 @@ class CustomerStatementPolicy(models.Model):
     # Scheduled generation
     # ------------------------------------------------------------------
     def _periods_due(self, today):
-        """Periods whose cut-off passed since the last completed one, oldest first."""
+        """Periods whose cut-off passed since the last completed one, oldest first.
+
+        A period is due once its cut-off day is over: on the cut-off day
+        itself, items of that day may still be posted. The first period due
+        starts the day after the last completed one, also when the cut-off
+        day or weekday was changed in between (it is then shorter or longer
+        than the others, but no day is left out or stated twice).
+        """
         self.ensure_one()
         if self.frequency == "on_demand":
             return []
         frequency, day, weekday = self.frequency, self.cutoff_day, int(self.cutoff_weekday)
-        cutoff = periods.last_cutoff(today, frequency, day, weekday)
+        last_end = self.last_period_end
+        cutoff = periods.last_cutoff(today - timedelta(days=1), frequency, day, weekday)
         due = []
-        while len(due) < MAX_CATCH_UP_PERIODS and (
-            not self.last_period_end or cutoff > self.last_period_end
-        ):
+        while len(due) < MAX_CATCH_UP_PERIODS and (not last_end or cutoff > last_end):
             due.append(periods.period_ending(cutoff, frequency, day, weekday))
-            if not self.last_period_end:
+            if not last_end:
                 break  # a new policy starts with the last closed period only
             cutoff = periods.previous_cutoff(cutoff, frequency, day, weekday)
-        return list(reversed(due))
+        due.reverse()
+        if due and last_end and cutoff <= last_end:
+            # caught up with the last completed period: start right after it
+            due[0] = (last_end + timedelta(days=1), due[0][1])
+        return due
 
     @api.model
     def _cron_generate_statements(self):
@@ -236,6 +265,9 @@ class CustomerStatementPolicy(models.Model):
         for policy in self:
             policy = policy.with_company(policy.company_id)
             day = today or fields.Date.context_today(policy)
+            # A period with failures stays open (the next run retries them);
+            # the later ones are still made, and closed once it is.
+            open_period = False
             for date_from, date_to in policy._periods_due(day):
                 summary["policies"] += 1
                 pending = policy._partners_without_statement(date_from, date_to)
@@ -273,9 +305,9 @@ class CustomerStatementPolicy(models.Model):
                     sent, unsent = policy._send_drafts(date_from, date_to)
                     summary["sent"] += sent
                     summary["failed"] += unsent
-                if failures or unsent:
-                    break  # keep the period open: the next run retries its failures
-                policy.last_period_end = date_to
+                open_period = open_period or bool(failures or unsent)
+                if not open_period:
+                    policy.last_period_end = date_to
                 Batch._commit_chunk()
         _logger.info("Statement generation: %s", summary)
         return summary

@@ -95,6 +95,80 @@ class TestStatementGenerationCron(StatementCommon):
         self.assertEqual(set(december.mapped("date_from")), {date(2026, 12, 1)})
         self.assertEqual(self.policy.last_period_end, date(2026, 12, 31))
 
+    def test_cut_off_day_is_over_before_its_period_is_made(self):
+        # On 31 October, items of that day may still be posted: September is
+        # the last closed period.
+        self._run("2026-10-31")
+        self.assertEqual(self.policy.last_period_end, date(2026, 9, 30))
+        self.assertEqual(set(self._statements().mapped("date_to")), {date(2026, 9, 30)})
+        late = self._invoice(self.customers[0], "2026-10-31", 50)
+        self.assertEqual(late.state, "posted")
+        self._run("2026-11-01")
+        october = self._statements(date(2026, 10, 31))
+        self.assertEqual(set(october.mapped("date_from")), {date(2026, 10, 1)})
+        self.assertEqual(
+            october.filtered(lambda s: s.partner_id == self.customers[0]).closing_balance, 150.0
+        )
+
+    def test_changed_cut_off_day_leaves_no_gap_nor_overlap(self):
+        # Month ends until October, then the 25th.
+        self.policy.last_period_end = date(2026, 10, 31)
+        self.policy.cutoff_day = 25
+        self._run("2026-11-26")
+        november = self._statements(date(2026, 11, 25))
+        self.assertEqual(set(november.mapped("date_from")), {date(2026, 11, 1)})
+        self._run("2026-12-26")
+        december = self._statements(date(2026, 12, 25))
+        self.assertEqual(set(december.mapped("date_from")), {date(2026, 11, 26)})
+        # The 25th until 25 January, then month ends.
+        self.policy.cutoff_day = 31
+        self.policy.last_period_end = date(2027, 1, 25)
+        self._run("2027-02-01")
+        january = self._statements(date(2027, 1, 31))
+        self.assertEqual(set(january.mapped("date_from")), {date(2027, 1, 26)})
+        self.assertEqual(self.policy.last_period_end, date(2027, 1, 31))
+
+    def test_company_default_policy_covers_customers_without_one(self):
+        self.company.statement_default_policy_id = self.policy
+        plain = self._customer("无政策客户")
+        self._invoice(plain, "2026-10-20", 800)
+        other_policy = self.env["customer.statement.policy"].create(
+            {"name": "季结", "company_id": self.company.id, "frequency": "quarterly"}
+        )
+        elsewhere = self._customer("季结客户")
+        elsewhere.with_company(self.company).statement_policy_id = other_policy
+        self._invoice(elsewhere, "2026-10-20", 900)
+        self.assertIn(plain, self.policy._get_partners())
+        self.assertNotIn(elsewhere, self.policy._get_partners())
+        self._run("2026-11-03")
+        made = self.Statement.search([("date_to", "=", date(2026, 10, 31))])
+        self.assertIn(plain, made.partner_id)
+        self.assertNotIn(elsewhere, made.partner_id)
+        self.assertEqual(made.filtered(lambda s: s.partner_id == plain).closing_balance, 800.0)
+        self.assertEqual(made.filtered(lambda s: s.partner_id == plain).policy_id, self.policy)
+        self.assertEqual(self.Statement.search_count([("partner_id", "=", plain.id)]), 1)
+
+    def test_scheduler_is_never_the_responsible(self):
+        root = self.env.ref("base.user_root")
+        with freeze_time("2026-11-03"):
+            self.policy.with_user(root)._generate_due_statements()
+        statements = self._statements()
+        self.assertEqual(len(statements), 5)
+        # No salesperson, no statement responsible: nobody rather than OdooBot,
+        # and the e-mails go out from the company.
+        self.assertFalse(statements.user_id)
+        responsible = statements[0]._get_responsible()
+        self.assertTrue(responsible)
+        self.assertNotEqual(responsible, root)
+        self.assertTrue(responsible.active)
+        self.assertFalse(responsible.share)
+        salesperson = self.env.user
+        self.customers[1].user_id = salesperson
+        self.assertEqual(
+            statements.filtered(lambda s: s.partner_id == self.customers[1])._get_responsible(),
+            salesperson,
+        )
+
     def test_failing_customer_does_not_stop_the_others(self):
         broken = self.customers[2]
         original = CustomerStatementEngine._generate
@@ -118,6 +192,28 @@ class TestStatementGenerationCron(StatementCommon):
         self.assertEqual(summary["statements"], 1)
         self.assertEqual(len(self._statements()), 5)
         self.assertEqual(self.policy.last_period_end, date(2026, 10, 31))
+
+    def test_failing_customer_does_not_hold_back_later_periods(self):
+        self.policy.last_period_end = date(2026, 9, 30)
+        broken = self.customers[3]
+        original = CustomerStatementEngine._generate
+
+        def generate(engine, partner_ids, *args, **kwargs):
+            if broken.id in partner_ids:
+                raise ValueError("ledger unreadable for this customer")
+            return original(engine, partner_ids, *args, **kwargs)
+
+        with patch.object(CustomerStatementEngine, "_generate", generate):
+            summary = self._run("2026-12-02")
+        self.assertEqual(summary["failed"], 2)  # October and November
+        for date_to in (date(2026, 10, 31), date(2026, 11, 30)):
+            self.assertEqual(self._statements(date_to).partner_id, self.customers - broken)
+        self.assertEqual(self.policy.last_period_end, date(2026, 9, 30))
+        # Mended: both of its periods are made, nothing else, and both close.
+        summary = self._run("2026-12-03")
+        self.assertEqual(summary["statements"], 2)
+        self.assertEqual(len(self._statements()), 10)
+        self.assertEqual(self.policy.last_period_end, date(2026, 11, 30))
 
     def test_killed_run_resumes_without_duplicates_or_gaps(self):
         calls = []
@@ -264,14 +360,18 @@ class TestStatementReminderCron(StatementCommon, MockEmail):
         self.assertEqual(sent, 0)
         self.assertEqual(statement.reminder_count, 0)
 
-    def test_deemed_at_the_deadline_not_a_day_before(self):
+    def test_deemed_after_the_deadline_not_on_it(self):
         self.policy.confirmation_mode = "negative"
         statement = self._sent()
         self.assertEqual(statement.reply_deadline, date(2026, 11, 12))
         summary, sent = self._run("2026-11-11")
         self.assertEqual(statement.state, "sent")
         self.assertEqual((summary["deemed"], sent), (0, 0))  # no reminders in negative mode
+        # The customer may still reply on the deadline day.
         summary, __ = self._run("2026-11-12")
+        self.assertEqual(summary["deemed"], 0)
+        self.assertEqual(statement.state, "sent")
+        summary, __ = self._run("2026-11-13")
         self.assertEqual(summary["deemed"], 1)
         self.assertEqual(statement.state, "deemed")
         self.assertTrue(statement.confirmed_date)
