@@ -273,8 +273,10 @@ class CustomerStatementPortal(CustomerPortal):
             statement_sudo = self._statement_check_access(statement_id, access_token)
         except (AccessError, MissingError):
             return {"error": env._("This statement is not available.")}
-        if not signature:
+        if not signature or not isinstance(signature, str):
             return {"error": env._("The signature is missing.")}
+        if not isinstance(name, str | None):
+            return {"error": env._("Give the name of the person who confirms.")}
         try:
             base64.b64decode(signature, validate=True)
         except (binascii.Error, ValueError):
@@ -333,7 +335,7 @@ class CustomerStatementPortal(CustomerPortal):
         line_ids = request.httprequest.form.getlist("line_ids")
         files = request.httprequest.files.getlist("attachments")
         try:
-            if not all(line_id.isdigit() for line_id in line_ids):
+            if not all(line_id.isascii() and line_id.isdigit() for line_id in line_ids):
                 raise ValidationError(request.env._("The disputed lines are not valid."))
             with request.env.cr.savepoint():
                 attachments = self._dispute_attachments(statement_sudo, files)

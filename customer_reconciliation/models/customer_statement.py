@@ -563,6 +563,10 @@ class CustomerStatement(models.Model):
             raise UserError(self.env._("Give the name of the person who confirms."))
         if audit.get("channel") != "staff" and not signature:
             raise UserError(self.env._("The signature is missing."))
+        if audit.get("channel") != "staff" and self.confirmation_mode == "balance":
+            raise UserError(
+                self.env._("This statement asks for your balance: please state it instead.")
+            )
         values = self._reply_values("confirm", audit)
         values.update(signed_by=signed_by[:128], signature=signature)
         if attachments:
@@ -604,12 +608,23 @@ class CustomerStatement(models.Model):
 
     @api.model
     def _parse_amount(self, value):
-        """A stated amount as a float, refusing what no one could mean."""
+        """A stated amount as a float, refusing what no one could mean.
+
+        Text is read with the separators of the user's language, as the
+        portal shows amounts (``2.500,00`` in German is 2500).
+        """
         if isinstance(value, int | float) and not isinstance(value, bool):
             amount = float(value)
         else:
-            text = str(value or "").strip().replace(",", "").replace("，", "")
+            lang = self.env["res.lang"]._lang_get(self.env.lang or "en_US")
+            thousands = lang.thousands_sep if lang else ","
+            decimal_point = lang.decimal_point if lang else "."
+            text = str(value or "").strip().replace("，", "")
             text = text.replace("¥", "").replace("￥", "")
+            if thousands:
+                text = text.replace(thousands, "")
+            if decimal_point and decimal_point != ".":
+                text = text.replace(decimal_point, ".")
             try:
                 amount = float(Decimal(text))
             except (InvalidOperation, ValueError):
@@ -643,7 +658,7 @@ class CustomerStatement(models.Model):
         if reason not in dict(DISPUTE_REASONS):
             raise ValidationError(self.env._("Choose the reason of the difference."))
         lines = self.env["customer.statement.line"].browse(
-            [int(line_id) for line_id in line_ids or []]
+            list(dict.fromkeys(int(line_id) for line_id in line_ids or []))
         )
         if lines.exists() != lines or any(
             line.statement_id != self or line.hidden for line in lines
@@ -762,7 +777,10 @@ class CustomerStatement(models.Model):
             self.activity_schedule(
                 "customer_reconciliation.mail_activity_statement_dispute",
                 user_id=responsible.id,
-                note=dispute.comment or "",
+                # the customer's words as text: no link or image of theirs
+                note=Markup("<p>%s</p>") % Markup("<br/>").join(dispute.comment.splitlines())
+                if dispute.comment
+                else "",
             )
         self._notify_customer("customer_reconciliation.mail_template_statement_dispute_received")
 

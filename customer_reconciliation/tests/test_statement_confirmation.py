@@ -312,6 +312,47 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         self.assertFalse(statement.dispute_ids)
         self.assertFalse(statement.reply_ids)
 
+    def test_dispute_repeated_lines_and_comment_markup(self):
+        statement = self._sent_statement()
+        line = statement.line_ids.filtered(lambda ln: ln.move_id == self.inv_2)
+        self.assertAlmostEqual(line.open_amount, 2500.0)
+        comment = '<a href="https://evil.example/pay">new bank account</a><img src="x">'
+        dispute = statement._record_dispute(
+            line.ids * 3, "amount_differs", "2000", comment=comment, audit=self._audit(statement)
+        )
+        # A line sent three times is disputed once.
+        self.assertEqual(dispute.line_ids, line)
+        self.assertAlmostEqual(dispute.statement_amount, 2500.0)
+        self.assertAlmostEqual(dispute.customer_amount, 2000.0)
+        self.assertAlmostEqual(dispute.difference, 500.0)
+        # The staff's activity shows the comment as text, never as markup.
+        activity = statement.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertNotIn("<a ", activity.note)
+        self.assertNotIn("<img", activity.note)
+        self.assertIn("&lt;a href=", activity.note)
+        self.assertIn("new bank account", activity.note)
+
+    def test_amounts_read_in_the_customer_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        statement = self._sent_statement()
+        german = statement.with_context(lang="de_DE")
+        self.assertAlmostEqual(german._parse_amount("2.500,00"), 2500.0)
+        self.assertAlmostEqual(german._parse_amount("3500"), 3500.0)
+        english = statement.with_context(lang="en_US")
+        self.assertAlmostEqual(english._parse_amount("2,500.00"), 2500.0)
+        self.assertAlmostEqual(english._parse_amount("¥3,500"), 3500.0)
+
+    def test_balance_request_cannot_be_signed_away(self):
+        self.policy.confirmation_mode = "balance"
+        statement = self._sent_statement()
+        with self.assertRaisesRegex(UserError, "asks for your balance"):
+            statement._record_confirmation(
+                "王会计", signature=SIGNATURE, audit=self._audit(statement)
+            )
+        self.assertEqual(statement.state, "sent")
+        self.assertFalse(statement.reply_ids)
+
     def test_balance_request(self):
         self.policy.confirmation_mode = "balance"
         statement = self._sent_statement()

@@ -235,6 +235,18 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertEqual(self.statement_a.state, "sent")
         self.assertFalse(self.statement_a.reply_ids)
 
+    def test_confirm_refuses_parameters_of_the_wrong_type(self):
+        url = (
+            f"/my/statements/{self.statement_a.id}/confirm?hash={self.statement_a.content_hash}"
+            f"&access_token={self.statement_a.access_token}"
+        )
+        result = self.make_jsonrpc_request(url, {"name": ["王会计"], "signature": SIGNATURE})
+        self.assertEqual(result["error"], "Give the name of the person who confirms.")
+        result = self.make_jsonrpc_request(url, {"name": "王会计", "signature": 5})
+        self.assertEqual(result["error"], "The signature is missing.")
+        self.assertEqual(self.statement_a.state, "sent")
+        self.assertFalse(self.statement_a.reply_ids)
+
     def test_cancelled_statement_is_not_shown(self):
         self.statement_a.action_cancel()
         url = f"/my/statements/{self.statement_a.id}?access_token={self.statement_a.access_token}"
@@ -301,6 +313,25 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertNotIn("lines of this statement", response.url)
         forged = self.url_open(f"{url}?error=Pay+to+account+X")
         self.assertNotIn("Pay to account X", forged.text)
+        self.assertEqual(self.statement_a.state, "sent")
+        self.assertFalse(self.statement_a.dispute_ids)
+
+    def test_dispute_line_id_not_a_plain_number(self):
+        self.authenticate("portal_a", "portal_a")
+        url = f"/my/statements/{self.statement_a.id}"
+        response = self.url_open(
+            f"{url}/dispute",
+            data={
+                "csrf_token": self._csrf(url),
+                "line_ids": ["²"],
+                "reason": "amount_differs",
+                "customer_amount": "100",
+                "hash": self.statement_a.content_hash,
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("error=1", response.url)
+        self.assertIn("The disputed lines are not valid.", response.text)
         self.assertEqual(self.statement_a.state, "sent")
         self.assertFalse(self.statement_a.dispute_ids)
 
