@@ -37,6 +37,18 @@ class TestStatementGenerationCron(StatementCommon):
         with freeze_time(day):
             return self.policy.with_context(**context)._generate_due_statements()
 
+    @staticmethod
+    def _failing_for(broken):
+        """Generation fails for any chunk holding the customer ``broken``."""
+        original = CustomerStatementEngine._generate
+
+        def generate(engine, partner_ids, *args, **kwargs):
+            if broken.id in partner_ids:
+                raise ValueError("ledger unreadable for this customer")
+            return original(engine, partner_ids, *args, **kwargs)
+
+        return patch.object(CustomerStatementEngine, "_generate", generate)
+
     def _statements(self, date_to=None):
         domain = [("partner_id", "in", self.customers.ids)]
         if date_to:
@@ -171,14 +183,7 @@ class TestStatementGenerationCron(StatementCommon):
 
     def test_failing_customer_does_not_stop_the_others(self):
         broken = self.customers[2]
-        original = CustomerStatementEngine._generate
-
-        def generate(engine, partner_ids, *args, **kwargs):
-            if broken.id in partner_ids:
-                raise ValueError("ledger unreadable for this customer")
-            return original(engine, partner_ids, *args, **kwargs)
-
-        with patch.object(CustomerStatementEngine, "_generate", generate):
+        with self._failing_for(broken):
             summary = self._run("2026-11-03")
         self.assertEqual(summary["failed"], 1)
         self.assertEqual(summary["statements"], 4)
@@ -196,14 +201,7 @@ class TestStatementGenerationCron(StatementCommon):
     def test_failing_customer_does_not_hold_back_later_periods(self):
         self.policy.last_period_end = date(2026, 9, 30)
         broken = self.customers[3]
-        original = CustomerStatementEngine._generate
-
-        def generate(engine, partner_ids, *args, **kwargs):
-            if broken.id in partner_ids:
-                raise ValueError("ledger unreadable for this customer")
-            return original(engine, partner_ids, *args, **kwargs)
-
-        with patch.object(CustomerStatementEngine, "_generate", generate):
+        with self._failing_for(broken):
             summary = self._run("2026-12-02")
         self.assertEqual(summary["failed"], 2)  # October and November
         for date_to in (date(2026, 10, 31), date(2026, 11, 30)):

@@ -48,6 +48,20 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertEqual(response.status_code, 200, url)
         return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
 
+    def _post_dispute(self, line_ids, customer_amount, files=None, **fields):
+        """Post the dispute form of statement A as its portal user."""
+        self.authenticate("portal_a", "portal_a")
+        url = f"/my/statements/{self.statement_a.id}"
+        data = {
+            "csrf_token": self._csrf(url),
+            "line_ids": line_ids,
+            "reason": "amount_differs",
+            "customer_amount": customer_amount,
+            "hash": self.statement_a.content_hash,
+            **fields,
+        }
+        return self.url_open(f"{url}/dispute", data=data, files=files)
+
     def _confirm(self, statement, token=None, content_hash=None):
         url = f"/my/statements/{statement.id}/confirm?hash={content_hash or statement.content_hash}"
         if token:
@@ -256,20 +270,13 @@ class TestStatementPortal(StatementCommon, HttpCase):
     # Disputing
     # ------------------------------------------------------------------
     def test_dispute_form_post(self):
-        self.authenticate("portal_a", "portal_a")
         url = f"/my/statements/{self.statement_a.id}"
         line = self.statement_a.line_ids.filtered(lambda ln: ln.debit == 2500)
-        response = self.url_open(
-            f"{url}/dispute",
-            data={
-                "csrf_token": self._csrf(url),
-                "line_ids": [str(line.id)],
-                "reason": "amount_differs",
-                "customer_amount": "2000",
-                "comment": "<img src=x onerror=alert(1)>",
-                "hash": self.statement_a.content_hash,
-                "name": "王会计",
-            },
+        response = self._post_dispute(
+            [str(line.id)],
+            "2000",
+            comment="<img src=x onerror=alert(1)>",
+            name="王会计",
             files={"attachments": ("对账.txt", "差额说明".encode(), "text/plain")},
         )
         self.assertEqual(response.status_code, 200)
@@ -293,18 +300,8 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertIn("500.00", note.body)
 
     def test_dispute_bad_amount_keeps_statement(self):
-        self.authenticate("portal_a", "portal_a")
         url = f"/my/statements/{self.statement_a.id}"
-        response = self.url_open(
-            f"{url}/dispute",
-            data={
-                "csrf_token": self._csrf(url),
-                "line_ids": [str(self.statement_b.line_ids[0].id)],
-                "reason": "amount_differs",
-                "customer_amount": "100",
-                "hash": self.statement_a.content_hash,
-            },
-        )
+        response = self._post_dispute([str(self.statement_b.line_ids[0].id)], "100")
         self.assertEqual(response.status_code, 200)
         self.assertIn("error=1", response.url)
         self.assertIn("lines of this statement", response.text)
@@ -317,18 +314,7 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertFalse(self.statement_a.dispute_ids)
 
     def test_dispute_line_id_not_a_plain_number(self):
-        self.authenticate("portal_a", "portal_a")
-        url = f"/my/statements/{self.statement_a.id}"
-        response = self.url_open(
-            f"{url}/dispute",
-            data={
-                "csrf_token": self._csrf(url),
-                "line_ids": ["²"],
-                "reason": "amount_differs",
-                "customer_amount": "100",
-                "hash": self.statement_a.content_hash,
-            },
-        )
+        response = self._post_dispute(["²"], "100")
         self.assertEqual(response.status_code, 200)
         self.assertIn("error=1", response.url)
         self.assertIn("The disputed lines are not valid.", response.text)
