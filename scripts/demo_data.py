@@ -223,6 +223,9 @@ class DemoBuilder:
             raise RuntimeError(f"{COMPANY_NAME} is not in CNY ({company.currency_id.name})")
         if not company.external_report_layout_id:
             company.external_report_layout_id = env.ref("web.external_layout_standard")
+        if not company.partner_id.tz:
+            # cut-offs and deadlines count in Shanghai's days, also for the scheduler
+            company.partner_id.tz = "Asia/Shanghai"
         return company
 
     def setup_admin_company(self):

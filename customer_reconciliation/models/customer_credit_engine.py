@@ -7,9 +7,11 @@ operations per customer), and one INSERT writes the ratings.
 
 import json
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -50,7 +52,7 @@ class CustomerCreditEngine(models.AbstractModel):
     def _cron_rate_customers(self):
         """Scheduled action: rate the customers of every company, one company per chunk."""
         companies = self.env["res.company"].sudo().search([("active", "=", True)])
-        summary = {"rated": 0, "not_rated": 0, "downgraded": 0, "failed": 0}
+        summary = {"rated": 0, "not_rated": 0, "downgraded": 0, "follow_up_failed": 0}
 
         def process(company_chunk):
             for company in company_chunk:
@@ -252,7 +254,7 @@ class CustomerCreditEngine(models.AbstractModel):
         so, applies the grade's credit limit and payment term.
         """
         policy = self.env["customer.credit.policy"]._get_policy(company)
-        today = today or fields.Date.context_today(self)
+        today = today or company._reconciliation_today()
         factors = [
             {"code": f.code, "weight": f.weight, "best": f.best, "worst": f.worst}
             for f in policy.factor_ids.filtered("active")
@@ -309,9 +311,11 @@ class CustomerCreditEngine(models.AbstractModel):
                     "points": points,
                 }
             )
+        failed = self._after_rating(company, policy, downgraded, changed, today)
+        records = [record for record in records if record["partner_id"] not in failed]
         self._write_ratings(company, records, [r["partner_id"] for r in records])
         policy.sudo().last_run = now
-        self._after_rating(company, policy, downgraded, changed)
+        summary["follow_up_failed"] = len(failed)
         return summary
 
     @api.model
@@ -357,33 +361,71 @@ class CustomerCreditEngine(models.AbstractModel):
         )
 
     @api.model
-    def _after_rating(self, company, policy, downgraded, changed):
-        """Activities for downgrades; limits and terms when the policy applies them."""
+    def _after_rating(self, company, policy, downgraded, changed, today):
+        """Activities for downgrades; limits and terms when the policy applies them.
+
+        It runs before the ratings are written, each customer in its own
+        savepoint: a customer whose follow-up fails (a constraint of another
+        addon on the partner, say) is noted on its chatter and keeps its
+        previous rating, limit and term, so that the next rating finds the
+        same change and tries again; the other customers go on.
+
+        :return: the ids of the customers whose follow-up failed
+        """
         Partner = self.env["res.partner"].with_company(company)
+        follow_ups = defaultdict(dict)
         for partner_id, old_grade, grade, score in downgraded:
+            follow_ups[partner_id]["downgrade"] = (old_grade, grade, score)
+        if policy.apply_suggestions:
+            for partner_id, change in changed.items():
+                follow_ups[partner_id]["change"] = change
+        failed = set()
+        for partner_id, follow_up in follow_ups.items():
             partner = Partner.browse(partner_id)
-            # The salesperson, else the statement responsible, else whoever
-            # runs the rating, if an active internal user (not the scheduler's).
-            user = (partner.user_id | partner.statement_user_id | self.env.user).filtered(
-                lambda u: u.active and not u.share
-            )[:1]
-            partner.activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=fields.Date.context_today(self) + timedelta(days=2),
-                summary=self.env._(
-                    "Credit grade down from %(old)s to %(new)s",
-                    old=old_grade.name,
-                    new=grade.name,
-                ),
-                note=self.env._("New credit score: %(score)s.", score=score),
-                **({"user_id": user.id} if user else {}),
-            )
-        if not policy.apply_suggestions:
+            try:
+                with self.env.cr.savepoint():
+                    if "downgrade" in follow_up:
+                        self._notify_downgrade(partner, *follow_up["downgrade"], today)
+                    if "change" in follow_up:
+                        self._apply_grade(partner, *follow_up["change"])
+            except Exception as error:  # noqa: BLE001 - one customer must not stop the others
+                failed.add(partner_id)
+                _logger.warning("Credit follow-up failed for %s: %s", partner, error)
+                with self.env.cr.savepoint():
+                    partner._message_log(
+                        body=Markup("<p>%s</p>")
+                        % self.env._(
+                            "The new credit grade could not be applied (activity, credit "
+                            "limit, payment term); the previous rating stays and the next "
+                            "rating tries again: %(error)s",
+                            error=str(error)[:500],
+                        )
+                    )
+        return failed
+
+    @api.model
+    def _notify_downgrade(self, partner, old_grade, grade, score, today):
+        # The salesperson, else the statement responsible, else whoever
+        # runs the rating, if an active internal user (not the scheduler's).
+        user = (partner.user_id | partner.statement_user_id | self.env.user).filtered(
+            lambda u: u.active and not u.share
+        )[:1]
+        partner.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=today + timedelta(days=2),
+            summary=self.env._(
+                "Credit grade down from %(old)s to %(new)s",
+                old=old_grade.name,
+                new=grade.name,
+            ),
+            note=self.env._("New credit score: %(score)s.", score=score),
+            **({"user_id": user.id} if user else {}),
+        )
+
+    @api.model
+    def _apply_grade(self, partner, grade, suggested):
+        if partner.credit_grade_override_id:
             return
-        for partner_id, (grade, suggested) in changed.items():
-            partner = Partner.browse(partner_id)
-            if partner.credit_grade_override_id:
-                continue
-            values = grade._partner_values(suggested)
-            if values:
-                partner.write(values)
+        values = grade._partner_values(suggested)
+        if values:
+            partner.write(values)

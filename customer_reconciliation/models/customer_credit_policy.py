@@ -119,11 +119,21 @@ class CustomerCreditPolicy(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
+                "type": "warning" if summary["follow_up_failed"] else "success",
+                "sticky": bool(summary["follow_up_failed"]),
                 "message": self.env._(
                     "%(rated)s customers rated, %(not_rated)s not rated, %(downgraded)s "
                     "downgraded.",
                     **summary,
+                )
+                + (
+                    " "
+                    + self.env._(
+                        "The follow-up of %(count)s customers failed (see their chatter).",
+                        count=summary["follow_up_failed"],
+                    )
+                    if summary["follow_up_failed"]
+                    else ""
                 ),
             },
         }

@@ -123,7 +123,7 @@ class CustomerDunningLevel(models.Model):
         }
 
     @api.model
-    def _get_dunning_groups(self, companies, today):
+    def _get_dunning_groups(self, companies, today=None):
         """What the dunning run has to send today, found in one query.
 
         For the active levels of ``companies``, the query takes the posted
@@ -134,10 +134,12 @@ class CustomerDunningLevel(models.Model):
         a dispute of a whole statement (no line given) listing it.
 
         For each invoice it picks the highest level reached, i.e. the last
-        one in the level order whose ``days`` are at most ``today`` minus the
-        due date, and keeps the invoice only when it has received neither
-        that level nor any later one: a level is never sent twice for an
-        invoice, and a customer never goes back down the ladder.
+        one in the level order whose ``days`` are at most ``today`` (the
+        company's, unless given) minus the due date, and keeps the invoice
+        only when it has received neither that level nor any later one: a
+        level is never sent twice for an invoice, and a customer never goes
+        back down the ladder. Archived levels keep their place in the order,
+        so an invoice that had a level since archived gets no lower one.
 
         :return: list of ``(company id, commercial partner id, level id,
             [invoice ids])``, one per customer and level, ordered by
@@ -151,13 +153,16 @@ class CustomerDunningLevel(models.Model):
         record_invoices = Record._fields["invoice_ids"]
         query = SQL(
             """
-            WITH level AS (
-                SELECT id, company_id, days,
+            WITH ranked_level AS (
+                SELECT id, company_id, days, active,
                        ROW_NUMBER() OVER (
                            PARTITION BY company_id ORDER BY sequence, days, id
                        ) AS rank
                   FROM customer_dunning_level
-                 WHERE active AND company_id = ANY(%(company_ids)s)
+                 WHERE company_id = ANY(%(company_ids)s)
+            ),
+            level AS (
+                SELECT * FROM ranked_level WHERE active
             ),
             dispute_line AS (
                 SELECT %(dispute_col)s AS dispute_id, %(line_col)s AS line_id
@@ -186,7 +191,8 @@ class CustomerDunningLevel(models.Model):
                 SELECT move.id AS move_id,
                        move.company_id,
                        move.commercial_partner_id AS partner_id,
-                       %(today)s::date - move.invoice_date_due AS days_due
+                       (%(todays)s::jsonb ->> move.company_id::text)::date
+                           - move.invoice_date_due AS days_due
                   FROM account_move move
                   JOIN res_partner partner ON partner.id = move.commercial_partner_id
                  WHERE move.move_type = 'out_invoice'
@@ -221,7 +227,7 @@ class CustomerDunningLevel(models.Model):
                     SELECT 1
                       FROM %(record_rel)s sent
                       JOIN customer_dunning_record record ON record.id = sent.%(record_col)s
-                      JOIN level sent_level ON sent_level.id = record.level_id
+                      JOIN ranked_level sent_level ON sent_level.id = record.level_id
                      WHERE sent.%(move_col)s = reached.move_id
                        AND sent_level.rank >= reached.rank
              )
@@ -229,7 +235,12 @@ class CustomerDunningLevel(models.Model):
           ORDER BY reached.partner_id, reached.company_id, reached.rank
             """,
             company_ids=companies.ids,
-            today=today,
+            todays=json.dumps(
+                {
+                    company.id: fields.Date.to_string(today or company._reconciliation_today())
+                    for company in companies
+                }
+            ),
             fallbacks=json.dumps(self._blocked_fallbacks(companies)),
             dispute_rel=SQL.identifier(dispute_lines.relation),
             dispute_col=SQL.identifier(dispute_lines.column1),
@@ -265,7 +276,6 @@ class CustomerDunningLevel(models.Model):
 
         :return: ``{'customers': n, 'messages': n, 'failed': n}``
         """
-        today = today or fields.Date.context_today(self)
         rows = self._get_dunning_groups(companies, today)
         groups = defaultdict(list)
         for __, partner_id, level_id, move_ids in rows:

@@ -213,7 +213,7 @@ class CustomerDunningRecord(models.Model):
         values = {"user_id": responsible.id} if responsible else {}
         activity = self.partner_id.activity_schedule(
             activity_xmlid,
-            date_deadline=fields.Date.context_today(self),
+            date_deadline=self.company_id._reconciliation_today(),
             summary=summary,
             note=note,
             **values,

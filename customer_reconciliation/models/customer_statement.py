@@ -540,7 +540,7 @@ class CustomerStatement(models.Model):
             )
 
     def _reply_values(self, kind, audit):
-        today = fields.Date.context_today(self)
+        today = self.company_id._reconciliation_today()
         return {
             "statement_id": self.id,
             "kind": kind,
@@ -924,9 +924,9 @@ class CustomerStatement(models.Model):
     # ------------------------------------------------------------------
     def _freeze(self):
         """Mark as sent: the content is frozen and the reply deadline starts."""
-        today = fields.Date.context_today(self)
         hashes = self.env["customer.statement.engine"]._content_hashes(self)
         for statement in self:
+            today = statement.company_id._reconciliation_today()
             reply_days = statement.policy_id.reply_days if statement.policy_id else 10
             statement.with_context(customer_statement_engine=True).write(
                 {
@@ -970,7 +970,10 @@ class CustomerStatement(models.Model):
         policy = self.policy_id
         first = policy.reminder_first_days if policy else 3
         every = policy.reminder_interval_days if policy else 3
-        sent = fields.Datetime.context_timestamp(self, self.sent_date).date()
+        company_tz = self.company_id._reconciliation_tz()
+        sent = fields.Datetime.context_timestamp(
+            self.with_context(tz=company_tz), self.sent_date
+        ).date()
         return sent + timedelta(days=first + self.reminder_count * every)
 
     @api.model
@@ -982,19 +985,28 @@ class CustomerStatement(models.Model):
         at most ``reminder_max`` times; at the next date after the last one the
         responsible user gets an activity. Negative-mode statements without a
         reply become ``deemed`` once their reply deadline is over (the customer
-        may still reply on the deadline day itself).
+        may still reply on the deadline day itself). Days are each company's
+        (:meth:`res.company._reconciliation_today`) unless ``today`` is given.
         """
-        today = today or fields.Date.context_today(self)
         Batch = self.env["customer.reconciliation.batch"]
         summary = {"reminded": 0, "escalated": 0, "deemed": 0, "failed": 0}
 
-        deemed = self.search(
+        def company_today(statement):
+            if today:
+                return today
+            if statement.company_id not in todays:
+                todays[statement.company_id] = statement.company_id._reconciliation_today()
+            return todays[statement.company_id]
+
+        todays = {}
+        negative = self.search(
             [
                 ("state", "=", "sent"),
                 ("confirmation_mode", "=", "negative"),
-                ("reply_deadline", "<", today),
+                ("reply_deadline", "!=", False),
             ]
         )
+        deemed = negative.filtered(lambda s: s.reply_deadline < company_today(s))
         done, failed = Batch._run_in_chunks(deemed, lambda recs: recs._deem_confirmed())
         summary["deemed"], summary["failed"] = len(done), len(failed)
 
@@ -1006,7 +1018,7 @@ class CustomerStatement(models.Model):
                 ("sent_date", "!=", False),
             ]
         )
-        due = waiting.filtered(lambda s: s._next_reminder_date() <= today)
+        due = waiting.filtered(lambda s: s._next_reminder_date() <= company_today(s))
         limit = {s.id: s.policy_id.reminder_max if s.policy_id else 2 for s in due}
         to_remind = due.filtered(lambda s: s.reminder_count < limit[s.id])
         to_escalate = due - to_remind
@@ -1017,24 +1029,27 @@ class CustomerStatement(models.Model):
         _logger.info("Statement reminders: %s", summary)
         return summary
 
-    def _send_reminder(self, today):
+    def _send_reminder(self, today=None):
         template = self.env.ref(
             "customer_reconciliation.mail_template_statement_reminder", raise_if_not_found=False
         )
         for statement in self:
             statement.write(
-                {"reminder_count": statement.reminder_count + 1, "last_reminder_date": today}
+                {
+                    "reminder_count": statement.reminder_count + 1,
+                    "last_reminder_date": today or statement.company_id._reconciliation_today(),
+                }
             )
             if template:
                 statement.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
 
-    def _escalate(self, today):
+    def _escalate(self, today=None):
         for statement in self:
             responsible = statement._get_responsible()
             if responsible:
                 statement.activity_schedule(
                     "mail.mail_activity_data_todo",
-                    date_deadline=today,
+                    date_deadline=today or statement.company_id._reconciliation_today(),
                     summary=self.env._("No reply to statement %(name)s", name=statement.name),
                     note=self.env._(
                         "%(count)s reminders were sent without a reply; please call the customer.",

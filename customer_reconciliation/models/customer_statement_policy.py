@@ -264,7 +264,7 @@ class CustomerStatementPolicy(models.Model):
         Batch = self.env["customer.reconciliation.batch"]
         for policy in self:
             policy = policy.with_company(policy.company_id)
-            day = today or fields.Date.context_today(policy)
+            day = today or policy.company_id._reconciliation_today()
             # A period with failures stays open (the next run retries them);
             # the later ones are still made, and closed once it is.
             open_period = False

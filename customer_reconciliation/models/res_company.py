@@ -10,3 +10,20 @@ class ResCompany(models.Model):
         check_company=True,
         help="Used for customers that have no statement policy of their own.",
     )
+
+    def _reconciliation_tz(self):
+        """Time zone in which the company's days begin and end.
+
+        Cut-offs, reply deadlines, reminders, dunning and credit ratings count
+        in the company's days, whoever runs them: the scheduler works in UTC,
+        where 01:00 on 1 November in Shanghai is still 31 October. The
+        company's address gives the time zone; without one, the user at work
+        (UTC for the scheduler).
+        """
+        self.ensure_one()
+        return self.sudo().partner_id.tz or self.env.user.tz or "UTC"
+
+    def _reconciliation_today(self):
+        """Today's date in the company's time zone (see :meth:`_reconciliation_tz`)."""
+        self.ensure_one()
+        return fields.Date.context_today(self.with_context(tz=self._reconciliation_tz()))

@@ -7,6 +7,13 @@ class ResConfigSettings(models.TransientModel):
     statement_default_policy_id = fields.Many2one(
         related="company_id.statement_default_policy_id", readonly=False
     )
+    statement_tz = fields.Selection(
+        related="company_id.partner_id.tz",
+        string="Time Zone of Cut-offs",
+        readonly=False,
+        help="Cut-offs, reply deadlines, reminders, dunning and credit ratings count in "
+        "the days of this time zone, also when the scheduler runs them.",
+    )
 
     def action_run_statement_generation(self):
         """Run now: generate the due statements of this company's policies."""

@@ -1,10 +1,12 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from ..models.customer_credit_engine import CustomerCreditEngine
 from .common import StatementCommon
 from .test_statement_confirmation import SIGNATURE
 
@@ -278,6 +280,39 @@ class TestCreditRating(StatementCommon):
         partner = self.on_time.with_company(self.company)
         self.assertAlmostEqual(partner.credit_limit, 3 * 4000 / 12, places=2)
         self.assertEqual(partner.property_payment_term_id, term)
+
+    def test_failing_follow_up_keeps_the_previous_rating_and_is_retried(self):
+        """One customer's limit cannot be written: the others' ratings and limits stand."""
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        policy.apply_suggestions = True
+        original = CustomerCreditEngine._apply_grade
+
+        def apply_grade(engine, partner, grade, suggested):
+            if partner == self.on_time:
+                raise ValueError("credit limit refused by another addon")
+            return original(engine, partner, grade, suggested)
+
+        with patch.object(CustomerCreditEngine, "_apply_grade", apply_grade):
+            summary = self._rate()
+        self.assertEqual(summary["follow_up_failed"], 1)
+        on_time = self.on_time.with_company(self.company)
+        self.assertFalse(self._rating(self.on_time), "no rating without its follow-up")
+        self.assertEqual(on_time.credit_limit, 0.0)
+        self.assertIn("credit limit refused by another addon", on_time.message_ids[0].body)
+        self.assertIn("could not be applied", on_time.message_ids[0].body)
+        # The others are rated and get their limits.
+        disputer = self._rating(self.disputer)
+        self.assertTrue(disputer.grade_id)
+        self.assertGreater(disputer.suggested_limit, 0)
+        self.assertAlmostEqual(
+            self.disputer.with_company(self.company).credit_limit, disputer.suggested_limit
+        )
+        self.assertEqual(self._rating(self.late).grade_id.name, "C")
+        # The next rating finds the same change and applies it.
+        summary = self._rate()
+        self.assertEqual(summary["follow_up_failed"], 0)
+        self.assertEqual(self._rating(self.on_time).grade_id.name, "A")
+        self.assertAlmostEqual(on_time.credit_limit, 3 * 4000 / 12, places=2)
 
     def test_company_weights_do_not_leak(self):
         other = self.setup_other_company(name="深圳子公司")["company"]

@@ -179,6 +179,31 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(last.invoice_ids, self.inv_later)
         self.assertAlmostEqual(last.amount_due, 800.0)
 
+    def test_archived_level_keeps_its_place_in_the_ladder(self):
+        """An invoice that had a level since archived gets no lower one."""
+        self.assertEqual(self._run("2026-11-27")["messages"], 1)
+        second = self._records()
+        self.assertEqual(second.level_id, self.level_second)
+        self.level_second.active = False
+        # Only the friendly level is reached and active: it is not sent after the second.
+        self.assertEqual(self._run("2026-11-28"), {"customers": 0, "messages": 0, "failed": 0})
+        self.assertEqual(self._records(), second)
+        # Thirty days overdue: the call; the invoice due that day gets its friendly reminder.
+        self.assertEqual(self._run("2026-12-20")["messages"], 2)
+        later = self._records() - second
+        self.assertEqual(
+            {record.level_id: record.invoice_ids for record in later},
+            {self.level_call: self.inv_1 | self.inv_2, self.level_friendly: self.inv_later},
+        )
+
+    def test_days_count_in_the_company_time_zone(self):
+        self.company.partner_id.tz = "Asia/Shanghai"
+        # 23:30 on 16 November in Shanghai: four days before the due date.
+        self.assertEqual(self._run("2026-11-16 15:30:00")["messages"], 0)
+        # 00:30 on 17 November in Shanghai, still the 16th in UTC: three days before.
+        self.assertEqual(self._run("2026-11-16 16:30:00")["messages"], 1)
+        self.assertEqual(self._records().level_id, self.level_friendly)
+
     def test_one_message_per_customer_and_level(self):
         other = self._customer("苏州恒通机械有限公司", email="ap@hengtong.example.com")
         self._invoice(other, "2026-10-01", 300, due="2026-11-01")

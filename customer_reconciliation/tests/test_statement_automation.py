@@ -122,6 +122,38 @@ class TestStatementGenerationCron(StatementCommon):
             october.filtered(lambda s: s.partner_id == self.customers[0]).closing_balance, 150.0
         )
 
+    def test_cut_off_day_is_over_in_the_company_time_zone(self):
+        self.company.partner_id.tz = "Asia/Shanghai"
+        # 23:30 on 31 October in Shanghai: October is still open.
+        self._run("2026-10-31 15:30:00")
+        self.assertEqual(self.policy.last_period_end, date(2026, 9, 30))
+        # 00:30 on 1 November in Shanghai, still 31 October in UTC: October is made.
+        self._run("2026-10-31 16:30:00")
+        self.assertEqual(self.policy.last_period_end, date(2026, 10, 31))
+        self.assertEqual(
+            sorted(self._statements(date(2026, 10, 31)).mapped("closing_balance")),
+            [100.0, 200.0, 300.0, 400.0, 500.0],
+        )
+
+    def test_company_today(self):
+        company = self.company
+        user = self.env.user
+        with freeze_time("2026-10-31 16:30:00"):
+            company.partner_id.tz = False
+            user.tz = False
+            self.assertEqual(company._reconciliation_today(), date(2026, 10, 31))
+            # Without a time zone of its own, the company's days are the user's.
+            user.tz = "Asia/Shanghai"
+            self.assertEqual(company._reconciliation_today(), date(2026, 11, 1))
+            # The company's time zone comes first (12:30 in New York).
+            company.partner_id.tz = "America/New_York"
+            self.assertEqual(company._reconciliation_today(), date(2026, 10, 31))
+            settings = self.env["res.config.settings"].create({})
+            self.assertEqual(settings.statement_tz, "America/New_York")
+            settings.statement_tz = "Asia/Shanghai"
+            settings.execute()
+            self.assertEqual(company.partner_id.tz, "Asia/Shanghai")
+
     def test_changed_cut_off_day_leaves_no_gap_nor_overlap(self):
         # Month ends until October, then the 25th.
         self.policy.last_period_end = date(2026, 10, 31)
@@ -357,6 +389,16 @@ class TestStatementReminderCron(StatementCommon, MockEmail):
         __, sent = self._run("2026-11-05")
         self.assertEqual(sent, 0)
         self.assertEqual(statement.reminder_count, 0)
+
+    def test_deadline_is_over_in_the_company_time_zone(self):
+        self.company.partner_id.tz = "Asia/Shanghai"
+        self.policy.confirmation_mode = "negative"
+        statement = self._sent()  # 17:00 on 2 November in Shanghai
+        self.assertEqual(statement.reply_deadline, date(2026, 11, 12))
+        for moment, deemed in (("2026-11-12 15:30:00", 0), ("2026-11-12 16:30:00", 1)):
+            with freeze_time(moment), self.mock_mail_gateway():
+                self.assertEqual(self.Statement._cron_send_reminders()["deemed"], deemed, moment)
+        self.assertEqual(statement.state, "deemed")
 
     def test_deemed_after_the_deadline_not_on_it(self):
         self.policy.confirmation_mode = "negative"
