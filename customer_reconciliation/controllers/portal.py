@@ -218,7 +218,11 @@ class CustomerStatementPortal(CustomerPortal):
                     "date_maturity": (
                         line.date_maturity.strftime(date_format) if line.date_maturity else ""
                     ),
-                    "overdue": line.days_overdue > 0 and bool(amount(line.open_amount)),
+                    "overdue": (
+                        line.days_overdue > 0
+                        and line.open_amount > 0
+                        and bool(amount(line.open_amount))
+                    ),
                     "debit": amount(line.debit),
                     "credit": amount(line.credit),
                     "running_balance": (number(line.running_balance) if line.in_period else ""),
@@ -247,8 +251,21 @@ class CustomerStatementPortal(CustomerPortal):
     # Replies
     # ------------------------------------------------------------------
     def _reply_audit(self, statement_sudo, access_token, content_hash, name=None):
-        """Who replies, from where, and which content they saw."""
+        """Who replies, from where, and which content they saw.
+
+        Only the customer replies here: an employee who opens the customer's
+        page (the preview, a forwarded link) records a reply the customer gave
+        them from the statement in the back office, where it is marked as
+        recorded by staff.
+        """
         user = request.env.user
+        if user._is_internal():
+            raise UserError(
+                request.env._(
+                    "You are signed in as an employee: record the customer's reply from the "
+                    "statement in the back office."
+                )
+            )
         is_public = user._is_public()
         portal_user = not is_public and statement_sudo.with_user(user).has_access("read")
         return {

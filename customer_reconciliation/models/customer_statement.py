@@ -57,6 +57,34 @@ CONTENT_FIELDS = {
     "aging_boundaries",
     "hide_exchange_lines",
 }
+# Fields that record the statement's workflow and the customer's reply: only
+# the statement's own actions write them (under sudo, after checking that the
+# user may write the statement), never a plain write from a form or an RPC
+# call, so that a review cannot be skipped nor a confirmation made up.
+STATUS_FIELDS = {
+    "state",
+    "sent_date",
+    "generated_date",
+    "version",
+    "previous_statement_id",
+    "review_required",
+    "prepared_by_id",
+    "reviewer_id",
+    "reviewed_date",
+    "confirmed_date",
+    "confirmed_by",
+    "signature",
+    "confirmation_late",
+    "customer_balance",
+    "balance_difference",
+    "reminder_count",
+    "last_reminder_date",
+    "escalated",
+    "line_count",
+    "not_due_amount",
+    "hidden_exchange_amount",
+    "has_foreign_currency",
+}
 
 
 class CustomerStatement(models.Model):
@@ -310,7 +338,13 @@ class CustomerStatement(models.Model):
     # ------------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_status_fields(vals_list)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._check_status_fields([vals])
         if CONTENT_FIELDS.intersection(vals) and not self.env.context.get(
             "customer_statement_engine"
         ):
@@ -324,6 +358,30 @@ class CustomerStatement(models.Model):
                     )
                 )
         return super().write(vals)
+
+    def _check_status_fields(self, vals_list):
+        if self.env.su:
+            return
+        fields_set = {name for vals in vals_list for name in vals}
+        guarded = (STATUS_FIELDS | CONTENT_FIELDS) & fields_set
+        if guarded:
+            raise AccessError(
+                self.env._(
+                    "The status, figures and replies of a statement are changed by its actions "
+                    "only (send, approve, confirm, reissue...), not by editing them: %(fields)s.",
+                    fields=", ".join(sorted(guarded)),
+                )
+            )
+
+    def _create_reply(self, values):
+        """The reply record is evidence: written by the reply actions only."""
+        self.check_access("write")
+        return self.env["customer.statement.reply"].sudo().create(values).with_env(self.env)
+
+    def _write_status(self, vals):
+        """Write status fields (see ``STATUS_FIELDS``) for one of the statement's actions."""
+        self.check_access("write")
+        return self.sudo().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
@@ -357,7 +415,7 @@ class CustomerStatement(models.Model):
         for statement in self:
             if statement.state != "draft":
                 raise UserError(self.env._("Only a draft statement can be submitted for review."))
-        self.write(
+        self._write_status(
             {
                 "state": "to_review",
                 "prepared_by_id": self.env.uid,
@@ -385,7 +443,7 @@ class CustomerStatement(models.Model):
                         name=statement.name,
                     )
                 )
-        self.write({"reviewer_id": self.env.uid, "reviewed_date": fields.Datetime.now()})
+        self._write_status({"reviewer_id": self.env.uid, "reviewed_date": fields.Datetime.now()})
         for statement in self:
             statement.message_post(
                 body=self.env._("Statement approved for sending."),
@@ -469,8 +527,26 @@ class CustomerStatement(models.Model):
             )
         return True
 
+    @api.model
+    def _get_thread_with_access(self, thread_id, mode="read", **kwargs):
+        """A link or token opens the chatter of a statement shown to the customer only."""
+        if kwargs.get("token") and not self.browse(thread_id).sudo().exists().access_token:
+            kwargs = dict(kwargs, token=None)  # no token to compare with: no access by token
+        thread = super()._get_thread_with_access(thread_id, mode, **kwargs)
+        if (
+            thread
+            and thread.env.su
+            and not self.env.user._is_internal()
+            and thread.state in HIDDEN_FROM_CUSTOMER_STATES
+        ):
+            return self.browse()
+        return thread
+
     def message_post(self, **kwargs):
-        if self.env.context.get("mark_statement_as_sent"):
+        # Sending from the e-mail composer freezes the statement. The flag is
+        # context, which a client may send with any post: only a statement
+        # user's own post (not a customer's through a link) can carry it.
+        if self.env.context.get("mark_statement_as_sent") and self._can_mark_sent():
             hashes = self.env.context.get("statement_hashes") or {}
             unsent = self.filtered(lambda s: s.state in ("draft", "to_review"))
             current = self.env["customer.statement.engine"]._content_hashes(unsent)
@@ -487,6 +563,12 @@ class CustomerStatement(models.Model):
                 statement._check_can_send()
                 statement._freeze()
         return super().message_post(**kwargs)
+
+    def _can_mark_sent(self):
+        user = self.env.user
+        return user._is_internal() and user.has_group(
+            "customer_reconciliation.group_statement_user"
+        )
 
     def _process_attachments_for_template_post(self, mail_template):
         """Attach the XLSX next to the PDF in statement e-mails."""
@@ -571,7 +653,7 @@ class CustomerStatement(models.Model):
         values.update(signed_by=signed_by[:128], signature=signature)
         if attachments:
             values["attachment_ids"] = [(6, 0, attachments.ids)]
-        reply = self.env["customer.statement.reply"].create(values)
+        reply = self._create_reply(values)
         late = self.env._(" (after the reply deadline)") if reply.late else ""
         self._set_confirmed(
             reply,
@@ -589,7 +671,7 @@ class CustomerStatement(models.Model):
     def _set_confirmed(self, reply, note, signature=None, attachments=None):
         """The statement is confirmed by ``reply``: say so (``note``), close the
         follow-up of an earlier dispute and tell the customer."""
-        self.write(
+        self._write_status(
             {
                 "state": "confirmed",
                 "confirmed_date": reply.reply_date,
@@ -685,7 +767,7 @@ class CustomerStatement(models.Model):
         )
         if attachments:
             values["attachment_ids"] = [(6, 0, attachments.ids)]
-        reply = self.env["customer.statement.reply"].create(values)
+        reply = self._create_reply(values)
         return self._open_dispute(
             reply, reason, statement_amount, amount, comment, lines=lines, attachments=attachments
         )
@@ -708,8 +790,8 @@ class CustomerStatement(models.Model):
             difference=difference,
             comment=comment,
         )
-        reply = self.env["customer.statement.reply"].create(values)
-        self.write({"customer_balance": amount, "balance_difference": difference})
+        reply = self._create_reply(values)
+        self._write_status({"customer_balance": amount, "balance_difference": difference})
         if float_is_zero(difference, precision_rounding=self.currency_id.rounding):
             self._set_confirmed(
                 reply, self.env._("The customer's balance equals the statement: confirmed.")
@@ -722,18 +804,23 @@ class CustomerStatement(models.Model):
         self, reply, reason, statement_amount, amount, comment, lines=None, attachments=None
     ):
         """Open the dispute ``reply`` brings and put the statement in dispute."""
-        dispute = self.env["customer.statement.dispute"].create(
-            {
-                "statement_id": self.id,
-                "reply_id": reply.id,
-                "line_ids": [(6, 0, lines.ids if lines else [])],
-                "reason": reason,
-                "statement_amount": statement_amount,
-                "customer_amount": amount,
-                "comment": comment,
-                "attachment_ids": [(6, 0, attachments.ids if attachments else [])],
-                "user_id": self.user_id.id,
-            }
+        dispute = (
+            self.env["customer.statement.dispute"]
+            .sudo()
+            .create(
+                {
+                    "statement_id": self.id,
+                    "reply_id": reply.id,
+                    "line_ids": [(6, 0, lines.ids if lines else [])],
+                    "reason": reason,
+                    "statement_amount": statement_amount,
+                    "customer_amount": amount,
+                    "comment": comment,
+                    "attachment_ids": [(6, 0, attachments.ids if attachments else [])],
+                    "user_id": self.user_id.id,
+                }
+            )
+            .with_env(self.env)
         )
         self._set_disputed(dispute)
         return dispute
@@ -755,7 +842,7 @@ class CustomerStatement(models.Model):
         return users[:1]
 
     def _set_disputed(self, dispute):
-        self.write({"state": "disputed"})
+        self._write_status({"state": "disputed"})
         self.message_post(
             body=Markup("%s<br/>%s")
             % (
@@ -812,14 +899,16 @@ class CustomerStatement(models.Model):
                         name=statement.name,
                     )
                 )
-            statement.with_context(customer_statement_engine=True).write({"state": "superseded"})
+            statement.with_context(customer_statement_engine=True)._write_status(
+                {"state": "superseded"}
+            )
             new = self.env["customer.statement.engine"]._generate(
                 statement.partner_id.ids,
                 statement.date_from,
                 statement.date_to,
                 statement.company_id,
             )
-            new.write(
+            new._write_status(
                 {
                     "version": statement.version + 1,
                     "previous_statement_id": statement.id,
@@ -852,7 +941,7 @@ class CustomerStatement(models.Model):
     def action_cancel(self):
         if any(s.state in ("confirmed", "deemed", "superseded") for s in self):
             raise UserError(self.env._("Confirmed or superseded statements cannot be cancelled."))
-        self.write({"state": "cancelled"})
+        self._write_status({"state": "cancelled"})
         return True
 
     def action_reset_to_draft(self):
@@ -883,7 +972,7 @@ class CustomerStatement(models.Model):
                 )
         # Back to a draft that was never sent nor approved: a resent statement
         # gets a new deadline and reminders, and new figures a new review.
-        self.write(
+        self._write_status(
             {
                 "state": "draft",
                 "reviewer_id": False,
@@ -894,6 +983,8 @@ class CustomerStatement(models.Model):
                 "last_reminder_date": False,
                 "escalated": False,
                 "confirmation_late": False,
+                # a link sent before no longer opens the statement
+                "access_token": False,
             }
         )
         self.env["customer.statement.engine"]._compute_statements(self)
@@ -928,7 +1019,7 @@ class CustomerStatement(models.Model):
         for statement in self:
             today = statement.company_id._reconciliation_today()
             reply_days = statement.policy_id.reply_days if statement.policy_id else 10
-            statement.with_context(customer_statement_engine=True).write(
+            statement.with_context(customer_statement_engine=True)._write_status(
                 {
                     "content_hash": hashes[statement.id],
                     "state": "sent",
@@ -1034,7 +1125,7 @@ class CustomerStatement(models.Model):
             "customer_reconciliation.mail_template_statement_reminder", raise_if_not_found=False
         )
         for statement in self:
-            statement.write(
+            statement._write_status(
                 {
                     "reminder_count": statement.reminder_count + 1,
                     "last_reminder_date": today or statement.company_id._reconciliation_today(),
@@ -1057,12 +1148,12 @@ class CustomerStatement(models.Model):
                     ),
                     user_id=responsible.id,
                 )
-            statement.escalated = True
+            statement._write_status({"escalated": True})
 
     def _deem_confirmed(self):
         """Negative confirmation: no reply by the deadline counts as confirmed."""
         for statement in self:
-            statement.write({"state": "deemed", "confirmed_date": fields.Datetime.now()})
+            statement._write_status({"state": "deemed", "confirmed_date": fields.Datetime.now()})
             statement.message_post(
                 body=self.env._(
                     "No reply by the deadline of %(date)s: the statement is deemed "

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 DISPUTE_REASONS = [
     ("not_received", "Goods or invoice not received"),
@@ -8,6 +8,21 @@ DISPUTE_REASONS = [
     ("duplicate", "Duplicate"),
     ("other", "Other"),
 ]
+# What the customer said and how the dispute ended: written by the reply and
+# the accept / reject actions only.
+STATUS_FIELDS = {
+    "statement_id",
+    "reply_id",
+    "line_ids",
+    "reason",
+    "statement_amount",
+    "customer_amount",
+    "comment",
+    "attachment_ids",
+    "state",
+    "resolved_date",
+    "resolved_by_id",
+}
 
 
 class CustomerStatementDispute(models.Model):
@@ -81,6 +96,26 @@ class CustomerStatementDispute(models.Model):
         for dispute in self:
             dispute.difference = dispute.statement_amount - dispute.customer_amount
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_status_fields(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_status_fields([vals])
+        return super().write(vals)
+
+    def _check_status_fields(self, vals_list):
+        guarded = STATUS_FIELDS.intersection(name for vals in vals_list for name in vals)
+        if guarded and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "A dispute is opened by the customer's reply and closed by accepting or "
+                    "rejecting it, not by editing: %(fields)s.",
+                    fields=", ".join(sorted(guarded)),
+                )
+            )
+
     def _check_open(self):
         if any(dispute.state != "open" for dispute in self):
             raise UserError(self.env._("This dispute is already resolved."))
@@ -104,7 +139,8 @@ class CustomerStatementDispute(models.Model):
         return True
 
     def _resolve(self, state):
-        self.write(
+        self.check_access("write")
+        self.sudo().write(
             {
                 "state": state,
                 "resolved_date": fields.Datetime.now(),

@@ -66,12 +66,16 @@ class CustomerStatementEngine(models.AbstractModel):
 
         Raises UserError, before writing anything, on a bad period, unknown
         partners, partners that are not customers or that belong to another
-        company, or a company the user may not use.
+        company, or a company the user may not use, and with an AccessError
+        when the user may not create and write statements (the engine writes
+        with SQL, which the access rights would not stop).
         """
+        Statement = self.env["customer.statement"]
+        Statement.check_access("create")
+        Statement.check_access("write")
         date_from, date_to = self._check_period(date_from, date_to)
         company = self._check_company(company)
         partners = self._check_partners(partner_ids, company)
-        Statement = self.env["customer.statement"]
         # Only their partner and state are needed: fetching every column of
         # thousands of statements (what reading one field would do) costs more.
         existing = Statement.search_fetch(
@@ -317,6 +321,7 @@ class CustomerStatementEngine(models.AbstractModel):
         a draft's content may still change, so a draft has none. Statements
         that are not drafts are refused: their content is a frozen snapshot.
         """
+        statements.check_access("write")
         self._compute(statements)
 
     @api.model

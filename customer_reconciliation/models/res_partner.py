@@ -108,29 +108,52 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # Credit rating (per company: the current company's rating)
     # ------------------------------------------------------------------
+    # The rating is the company's own view of the customer: staff of the
+    # statements see it, the customer (portal) and other employees do not.
     credit_rating_id = fields.Many2one(
-        "customer.credit.rating", string="Current Rating", compute="_compute_credit_rating"
+        "customer.credit.rating",
+        string="Current Rating",
+        compute="_compute_credit_rating",
+        groups="customer_reconciliation.group_statement_user",
     )
     credit_score = fields.Float(
         compute="_compute_credit_rating",
+        groups="customer_reconciliation.group_statement_user",
         digits=(5, 1),
         help="0-100, from the customer's own payment behaviour; empty when not rated.",
     )
     credit_grade_id = fields.Many2one(
         "customer.credit.grade",
         compute="_compute_credit_rating",
+        groups="customer_reconciliation.group_statement_user",
         help="The computed grade, or the manual one when it is overridden.",
     )
-    credit_rated_date = fields.Datetime(string="Rated On", compute="_compute_credit_rating")
-    credit_not_rated = fields.Boolean(string="Not Rated", compute="_compute_credit_rating")
+    credit_rated_date = fields.Datetime(
+        string="Rated On",
+        compute="_compute_credit_rating",
+        groups="customer_reconciliation.group_statement_user",
+    )
+    credit_not_rated = fields.Boolean(
+        string="Not Rated",
+        compute="_compute_credit_rating",
+        groups="customer_reconciliation.group_statement_user",
+    )
     credit_suggested_limit = fields.Monetary(
         string="Suggested Credit Limit",
         compute="_compute_credit_rating",
         currency_field="credit_currency_id",
+        groups="customer_reconciliation.group_statement_user",
     )
-    credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_rating")
+    credit_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_credit_rating",
+        groups="customer_reconciliation.group_statement_user",
+    )
     credit_explanation = fields.Html(
-        string="Why This Grade", compute="_compute_credit_explanation", sanitize=False
+        string="Why This Grade",
+        compute="_compute_credit_explanation",
+        sanitize=False,
+        groups="customer_reconciliation.group_statement_user",
     )
     credit_grade_override_id = fields.Many2one(
         "customer.credit.grade",
@@ -138,10 +161,15 @@ class ResPartner(models.Model):
         company_dependent=True,
         tracking=True,
         domain="[('company_id', '=', current_company_id)]",
-        help="Replaces the computed grade in this company; a reason is required.",
+        groups="customer_reconciliation.group_statement_user",
+        help="Replaces the computed grade in this company; a reason is required. "
+        "Only statement managers set it: it can lift a grade's block.",
     )
     credit_override_reason = fields.Char(
-        string="Reason for the Manual Grade", company_dependent=True, tracking=True
+        string="Reason for the Manual Grade",
+        company_dependent=True,
+        tracking=True,
+        groups="customer_reconciliation.group_statement_user",
     )
 
     @api.depends_context("company")
@@ -162,7 +190,10 @@ class ResPartner(models.Model):
         }
         for partner in self:
             rating = ratings.get(partner.commercial_partner_id.id)
-            override = partner.commercial_partner_id.credit_grade_override_id
+            # sudo: the grade also decides for users who may not see it (billing)
+            override = partner.commercial_partner_id.sudo().credit_grade_override_id.with_env(
+                self.env
+            )
             grade = override or (rating.grade_id if rating else False)
             partner.credit_rating_id = rating
             partner.credit_score = rating.score if rating and rating.rated else 0.0
@@ -192,6 +223,17 @@ class ResPartner(models.Model):
                 else False
             )
 
+    def write(self, vals):
+        if (
+            {"credit_grade_override_id", "credit_override_reason"}.intersection(vals)
+            and not self.env.su
+            and not self.env.user.has_group("customer_reconciliation.group_statement_manager")
+        ):
+            raise AccessError(
+                self.env._("Only statement managers may set a customer's manual credit grade.")
+            )
+        return super().write(vals)
+
     @api.constrains("credit_grade_override_id", "credit_override_reason")
     def _check_credit_override_reason(self):
         for partner in self:
@@ -203,6 +245,15 @@ class ResPartner(models.Model):
                     self.env._(
                         "Give the reason for the manual credit grade of %(partner)s.",
                         partner=partner.display_name,
+                    )
+                )
+            grade = partner.credit_grade_override_id
+            if grade and grade.company_id != self.env.company:
+                raise ValidationError(
+                    self.env._(
+                        "The manual credit grade of %(partner)s must be a grade of %(company)s.",
+                        partner=partner.display_name,
+                        company=self.env.company.name,
                     )
                 )
 
@@ -246,7 +297,8 @@ class ResPartner(models.Model):
         over the limit, which is noted on the record.
         """
         partner = self.commercial_partner_id.with_company(record.company_id)
-        grade = partner.credit_grade_id
+        # Whoever confirms the order (a salesman) may not read the grades.
+        grade = partner.credit_grade_id.sudo()
         if not grade or grade.sale_policy == "none":
             return
         message = record.partner_credit_warning

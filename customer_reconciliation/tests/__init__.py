@@ -5,3 +5,4 @@ from . import test_statement_portal
 from . import test_statement_automation
 from . import test_credit_rating
 from . import test_dunning
+from . import test_statement_access

@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import date
 
@@ -233,6 +234,41 @@ class TestStatementPortal(StatementCommon, HttpCase):
         )
         self.assertIn("changed since you opened it", result["error"])
         self.assertEqual(self.statement_a.state, "sent")
+
+    def test_employee_cannot_reply_in_the_customer_s_place(self):
+        """The preview link works for staff, but the reply is the customer's."""
+        self.authenticate(self.env.user.login, self.env.user.login)
+        result = self._confirm(self.statement_a, token=self.statement_a.access_token)
+        self.assertIn("signed in as an employee", result["error"])
+        self.assertEqual(self.statement_a.state, "sent")
+        self.assertFalse(self.statement_a.reply_ids)
+
+    def test_link_to_a_draft_opens_no_chatter(self):
+        """A token a customer kept cannot post on a statement they are not shown,
+        nor send it with the composer's flag."""
+        draft = self.Statement.generate_statements(
+            self.customer_b.ids, date(2026, 11, 1), date(2026, 11, 30)
+        )
+        draft._portal_ensure_token()
+        messages = len(draft.message_ids)
+        response = self.url_open(
+            "/mail/message/post",
+            data=json.dumps(
+                {
+                    "params": {
+                        "thread_model": "customer.statement",
+                        "thread_id": draft.id,
+                        "post_data": {"body": "hello", "message_type": "comment"},
+                        "token": draft.access_token,
+                        "context": {"mark_statement_as_sent": True},
+                    }
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertIn("error", response.json())
+        self.assertEqual(draft.state, "draft")
+        self.assertEqual(len(draft.message_ids), messages)
 
     def test_invalid_signature_is_refused(self):
         url = (

@@ -1,0 +1,171 @@
+from datetime import date
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import StatementCommon
+
+D_FROM = date(2026, 10, 1)
+D_TO = date(2026, 10, 31)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementAccess(StatementCommon, MockEmail):
+    """What each kind of user may change, outside the statements' own actions."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._customer("宁波远航物流有限公司", email="ap@yuanhang.example.com")
+        cls._invoice(cls.customer, "2026-10-09", 1800, due="2026-11-08")
+        cls.customer.with_company(cls.company).statement_policy_id = cls.policy
+        cls.user = cls._user(
+            "access_statement_user", "customer_reconciliation.group_statement_user"
+        )
+        cls.reader = cls._user("access_reader", "account.group_account_readonly")
+        cls.manager = cls._user(
+            "access_manager", "account.group_account_manager,base.group_partner_manager"
+        )
+        cls.portal = new_test_user(
+            cls.env,
+            login="access_portal",
+            groups="base.group_portal",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.portal.partner_id.parent_id = cls.customer
+
+    @classmethod
+    def _user(cls, login, groups):
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups=groups,
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+
+    def _statement(self):
+        return self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
+
+    def test_status_fields_change_through_actions_only(self):
+        self.policy.review_required = True
+        statement = self._statement()
+        self.assertTrue(statement.review_required)
+        as_user = statement.with_user(self.user)
+        # A review cannot be skipped, nor a confirmation made up, by editing.
+        for values in (
+            {"review_required": False},
+            {"reviewer_id": self.user.id},
+            {"state": "confirmed", "confirmed_by": "王会计"},
+            {"closing_balance": 0},
+        ):
+            with self.assertRaisesRegex(AccessError, "changed by its actions only"):
+                as_user.write(values)
+        with self.assertRaises(AccessError):
+            self.Statement.with_user(self.user).create(
+                {
+                    "partner_id": self.customer.id,
+                    "company_id": self.company.id,
+                    "currency_id": self.company.currency_id.id,
+                    "date_from": "2026-09-01",
+                    "date_to": "2026-09-30",
+                }
+            )
+        # Fields that are the user's to set stay editable.
+        as_user.write({"user_id": self.user.id, "reply_deadline": "2026-11-20"})
+        self.assertEqual(statement.user_id, self.user)
+        # The actions still work for the same user.
+        as_user.action_submit_review()
+        self.assertEqual(statement.state, "to_review")
+        self.assertEqual(statement.prepared_by_id, self.user)
+        self.assertAlmostEqual(statement.closing_balance, 1800.0)
+
+    def test_read_only_accountant_cannot_generate_nor_act(self):
+        statement = self._statement()
+        with self.assertRaises(AccessError):
+            self.Statement.with_user(self.reader).generate_statements(
+                self.customer.ids, D_FROM, D_TO
+            )
+        with self.assertRaises(AccessError):
+            statement.with_user(self.reader).action_recompute()
+        with self.assertRaises(AccessError):
+            statement.with_user(self.reader).action_cancel()
+        self.assertEqual(statement.state, "draft")
+
+    def test_replies_and_disputes_are_evidence(self):
+        statement = self._statement()
+        with self.mock_mail_gateway():
+            statement._send_by_email()
+        audit = {"channel": "token", "content_hash": statement.content_hash}
+        dispute = statement._record_dispute(
+            statement.line_ids.ids, "amount_differs", 1500, comment="少了 300", audit=audit
+        )
+        self.assertEqual(statement.state, "disputed")
+        Reply = self.env["customer.statement.reply"].with_user(self.user)
+        with self.assertRaises(AccessError):
+            Reply.create(
+                {
+                    "statement_id": statement.id,
+                    "kind": "confirm",
+                    "channel": "portal_user",
+                    "signed_by": "王会计",
+                }
+            )
+        as_user = dispute.with_user(self.user)
+        for values in ({"state": "accepted"}, {"customer_amount": 1800}, {"comment": "ok"}):
+            with self.assertRaisesRegex(AccessError, "not by editing"):
+                as_user.write(values)
+        # Working the dispute stays the user's.
+        as_user.write({"resolution_note": "发票已补寄", "user_id": self.user.id})
+        with self.mock_mail_gateway():
+            as_user.action_reject()
+        self.assertEqual(dispute.state, "rejected")
+        self.assertEqual(dispute.resolved_by_id, self.user)
+        self.assertAlmostEqual(dispute.customer_amount, 1500.0)
+
+    def test_customer_post_cannot_send_a_statement(self):
+        """The composer's "mark as sent" flag in a post through a link does nothing."""
+        statement = self._statement()
+        statement._portal_ensure_token()
+        statement.with_user(self.portal).sudo().with_context(
+            mark_statement_as_sent=True
+        ).message_post(body="看看", message_type="comment")
+        self.assertEqual(statement.state, "draft")
+        self.assertFalse(statement.content_hash)
+        # A token kept from an earlier sending no longer opens it once it is a draft again.
+        with self.mock_mail_gateway():
+            statement._send_by_email()
+        token = statement.access_token
+        statement.action_cancel()
+        statement.action_reset_to_draft()
+        self.assertFalse(statement.access_token)
+        Statement = self.Statement.with_user(self.env.ref("base.public_user"))
+        self.assertFalse(Statement._get_thread_with_access(statement.id, token=token))
+        statement._portal_ensure_token()
+        self.assertFalse(
+            Statement._get_thread_with_access(statement.id, token=statement.access_token),
+            "a draft is not shown to the customer",
+        )
+
+    def test_credit_rating_is_internal(self):
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.portal).read(["credit_score", "credit_explanation"])
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        grade = policy.grade_ids[:1]
+        with self.assertRaisesRegex(AccessError, "Only statement managers"):
+            self.customer.with_user(self.user).write(
+                {"credit_grade_override_id": grade.id, "credit_override_reason": "老客户"}
+            )
+        self.customer.with_user(self.manager).write(
+            {"credit_grade_override_id": grade.id, "credit_override_reason": "老客户"}
+        )
+        self.assertEqual(self.customer.with_user(self.user).credit_grade_id, grade)
+        other = self.setup_other_company(name="深圳子公司")["company"]
+        foreign = self.env["customer.credit.policy"]._get_policy(other).grade_ids[:1]
+        with self.assertRaisesRegex(ValidationError, "must be a grade of"):
+            self.customer.write(
+                {"credit_grade_override_id": foreign.id, "credit_override_reason": "x"}
+            )
