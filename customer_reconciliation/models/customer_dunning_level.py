@@ -48,6 +48,7 @@ class CustomerDunningLevel(models.Model):
         "mail.template",
         string="Email Template",
         domain="[('model', '=', 'customer.dunning.record')]",
+        ondelete="restrict",
         default=lambda self: self.env.ref(
             "customer_reconciliation.mail_template_dunning_reminder", raise_if_not_found=False
         ),
@@ -131,7 +132,10 @@ class CustomerDunningLevel(models.Model):
         are not excluded from dunning, whose customer (commercial partner) is
         not on "do not dun" in the invoice's company, and that no open
         dispute covers: neither a disputed statement line of the invoice nor
-        a dispute of a whole statement (no line given) listing it.
+        a dispute of a whole statement (no line given) listing it. A customer
+        who owes nothing in the company once its open credit notes and
+        unmatched payments are counted (a payment not yet reconciled with the
+        invoice) is not dunned.
 
         For each invoice it picks the highest level reached, i.e. the last
         one in the level order whose ``days`` are at most ``today`` (the
@@ -210,11 +214,30 @@ class CustomerDunningLevel(models.Model):
                         SELECT 1 FROM disputed WHERE disputed.move_id = move.id
                    )
             ),
+            net AS (
+                -- what the customer owes in the company, net of its open
+                -- credit notes and payments not matched to an invoice yet
+                SELECT line.company_id, partner.commercial_partner_id AS partner_id,
+                       SUM(line.amount_residual) AS balance
+                  FROM account_move_line line
+                  JOIN account_account account ON account.id = line.account_id
+                  JOIN res_partner partner ON partner.id = line.partner_id
+                 WHERE line.parent_state = 'posted'
+                   AND account.account_type = 'asset_receivable'
+                   AND line.reconciled IS NOT TRUE
+                   AND line.company_id = ANY(%(company_ids)s)
+                   AND partner.commercial_partner_id IN (SELECT partner_id FROM candidate)
+              GROUP BY line.company_id, partner.commercial_partner_id
+            ),
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
                        candidate.move_id, candidate.company_id, candidate.partner_id,
                        level.id AS level_id, level.rank
                   FROM candidate
+                  JOIN net
+                    ON net.company_id = candidate.company_id
+                   AND net.partner_id = candidate.partner_id
+                   AND net.balance > 0
                   JOIN level
                     ON level.company_id = candidate.company_id
                    AND level.days <= candidate.days_due

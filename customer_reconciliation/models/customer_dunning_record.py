@@ -160,9 +160,22 @@ class CustomerDunningRecord(models.Model):
                     ),
                 }
             )
-        no_email._send_activity()
+        no_template = self.filtered(
+            lambda record: record.contact_id.email and not record.level_id.mail_template_id
+        )
+        for record in no_template:
+            record.write(
+                {
+                    "channel": "activity",
+                    "note": self.env._(
+                        "Level %(level)s has no email template: remind the customer another way.",
+                        level=record.level_id.name,
+                    ),
+                }
+            )
+        (no_email | no_template)._send_activity()
         comment = self.env.ref("mail.mt_comment")
-        to_email = self - no_email
+        to_email = self - no_email - no_template
         for template, records in to_email.grouped(lambda r: r.level_id.mail_template_id).items():
             composer = (
                 self.env["mail.compose.message"]

@@ -176,9 +176,13 @@ class CustomerStatementLine(models.Model):
 
     @api.depends("days_overdue", "open_amount")
     def _compute_is_overdue(self):
+        # An amount the customer owes past its due date; a payment or credit
+        # note not yet applied is the customer's money, not overdue.
         for line in self:
-            line.is_overdue = line.days_overdue > 0 and not line.company_currency_id.is_zero(
-                line.open_amount
+            line.is_overdue = (
+                line.days_overdue > 0
+                and line.open_amount > 0
+                and not line.company_currency_id.is_zero(line.open_amount)
             )
 
     @api.model

@@ -489,7 +489,7 @@ class CustomerStatementXlsx(models.AbstractModel):
             for col, index in due_dates:
                 value = line[index]
                 if value:
-                    overdue = line[days_overdue] > 0 and line[open_amount]
+                    overdue = line[days_overdue] > 0 and (line[open_amount] or 0) > 0
                     write_number(row, col, value, overdue_style if overdue else date_style)
             for col, index in amounts:
                 value = line[index]

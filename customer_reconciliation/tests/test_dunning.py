@@ -2,9 +2,11 @@ from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -309,6 +311,31 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertAlmostEqual(record.amount_due, 2000.0)
         self.assertIn("2,000.00", self._mails_to(self.accountant).body_html)
 
+    def test_customer_owing_nothing_net_is_not_dunned(self):
+        """A payment not yet matched to the invoices counts against them."""
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 4300,
+                "date": "2026-11-21",
+            }
+        )
+        payment.action_post()
+        invoices = self.inv_1 | self.inv_2 | self.inv_later
+        self.assertEqual(sum(invoices.mapped("amount_residual")), 4300)
+        self.assertEqual(self._run("2026-11-27")["messages"], 0)
+        self.assertFalse(self._records())
+        # A new invoice: the customer owes 500 net, and the overdue ones are
+        # dunned again, each at its level.
+        new = self._invoice(self.customer, "2026-11-22", 500, due="2026-11-30")
+        self.assertEqual(self._run("2026-11-28")["messages"], 2)
+        self.assertEqual(
+            {record.level_id: record.invoice_ids for record in self._records()},
+            {self.level_second: self.inv_1 | self.inv_2, self.level_friendly: new},
+        )
+
     # ------------------------------------------------------------------
     # Failure isolation
     # ------------------------------------------------------------------
@@ -353,6 +380,23 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(record.channel, "activity")
         self.assertIn("no email address", record.note)
         self.assertEqual(record.activity_id.res_id, silent.id)
+
+    def test_level_without_template_gives_an_activity(self):
+        template = self.level_second.mail_template_id
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            template.unlink()
+        # A level left without one (written before this rule): an activity, no empty e-mail.
+        self.env.cr.execute(
+            "UPDATE customer_dunning_level SET mail_template_id = NULL WHERE id = %s",
+            [self.level_second.id],
+        )
+        self.level_second.invalidate_recordset()
+        self._run("2026-11-27")
+        record = self._records()
+        self.assertEqual((record.level_id, record.channel), (self.level_second, "activity"))
+        self.assertIn("no email template", record.note)
+        self.assertEqual(record.activity_id.res_id, self.customer.id)
+        self.assertFalse(self._mails_to(self.accountant))
 
     # ------------------------------------------------------------------
     # Activities and letters

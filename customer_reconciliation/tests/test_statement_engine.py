@@ -155,6 +155,15 @@ class TestStatementEngine(StatementCommon):
         self.assertAlmostEqual(aging[1], 1500.0)
         self.assertAlmostEqual(aging[2], -300.0)
         self.assertAlmostEqual(sum(aging.values()), statement.closing_balance)
+        # The overdue figure is net of the credit past its date, but only what
+        # the customer owes is flagged overdue (red), not its own money.
+        self.assertAlmostEqual(statement.overdue_amount, 1200.0)
+        credit = statement.line_ids.filtered(lambda line: line.open_amount < 0)
+        self.assertAlmostEqual(sum(credit.mapped("open_amount")), -300.0)
+        self.assertTrue(all(line.days_overdue > 30 for line in credit))
+        self.assertFalse(any(credit.mapped("is_overdue")))
+        overdue = statement.line_ids.filtered("is_overdue")
+        self.assertAlmostEqual(sum(overdue.mapped("open_amount")), 1500.0)
 
     def test_child_contact_consolidated(self):
         by_contact = self.Statement.generate_statements([self.contact.id], D_FROM, D_TO)
@@ -179,9 +188,10 @@ class TestStatementEngine(StatementCommon):
         )
         # Nothing changed in the ledger: same content, same hash.
         self.assertEqual(again._compute_content_hash(), hash_before)
-        # The database refuses a second live statement for the period.
+        # The database refuses a second live statement for the period (sudo:
+        # users never create statements but through the engine).
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.Statement.create(
+            self.Statement.sudo().create(
                 {
                     "partner_id": self.customer.id,
                     "company_id": self.company.id,
