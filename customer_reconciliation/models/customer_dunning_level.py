@@ -143,7 +143,11 @@ class CustomerDunningLevel(models.Model):
         only when it has received neither that level nor any later one: a
         level is never sent twice for an invoice, and a customer never goes
         back down the ladder. Archived levels keep their place in the order,
-        so an invoice that had a level since archived gets no lower one.
+        so an invoice that had a level since archived gets no lower one. A
+        legal notice level is only reached by an invoice that was sent an
+        earlier level (the notice says the customer was reminded before): an
+        invoice first seen past it gets the highest other level, and the
+        notice at the next run.
 
         :return: list of ``(company id, commercial partner id, level id,
             [invoice ids])``, one per customer and level, ordered by
@@ -158,7 +162,7 @@ class CustomerDunningLevel(models.Model):
         query = SQL(
             """
             WITH ranked_level AS (
-                SELECT id, company_id, days, active,
+                SELECT id, company_id, days, active, legal_notice,
                        ROW_NUMBER() OVER (
                            PARTITION BY company_id ORDER BY sequence, days, id
                        ) AS rank
@@ -241,6 +245,22 @@ class CustomerDunningLevel(models.Model):
                   JOIN level
                     ON level.company_id = candidate.company_id
                    AND level.days <= candidate.days_due
+                 WHERE level.legal_notice IS NOT TRUE
+                    -- a legal notice follows an earlier reminder of the invoice
+                    OR EXISTS (
+                        SELECT 1
+                          FROM %(record_rel)s sent
+                          JOIN customer_dunning_record record
+                            ON record.id = sent.%(record_col)s
+                          JOIN ranked_level sent_level ON sent_level.id = record.level_id
+                         WHERE sent.%(move_col)s = candidate.move_id
+                           AND sent_level.rank < level.rank
+                    )
+                    OR NOT EXISTS (
+                        SELECT 1 FROM level lower
+                         WHERE lower.company_id = level.company_id
+                           AND lower.rank < level.rank
+                    )
               ORDER BY candidate.move_id, level.rank DESC
             )
             SELECT reached.company_id, reached.partner_id, reached.level_id,

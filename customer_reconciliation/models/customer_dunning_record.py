@@ -89,7 +89,7 @@ class CustomerDunningRecord(models.Model):
                 for part in (
                     record.level_id.name,
                     record.partner_id.name,
-                    record.date and fields.Date.to_string(record.date),
+                    record.date and fields.Date.to_string(record._letter_date()),
                 )
                 if part
             )
@@ -281,10 +281,18 @@ class CustomerDunningRecord(models.Model):
     def _format_amount(self):
         return format_amount(self.env, self.amount_due, self.currency_id)
 
+    def _letter_date(self):
+        """The day of the reminder where the company works (its date is UTC)."""
+        self.ensure_one()
+        if not self.date:
+            return False
+        company = self.company_id.with_context(tz=self.company_id._reconciliation_tz())
+        return fields.Datetime.context_timestamp(company, self.date).date()
+
     def _get_letter_name(self):
         self.ensure_one()
         title = self.env._("Final Notice") if self.legal_notice else self.env._("Payment Reminder")
-        return f"{title} {self.partner_id.name} {fields.Date.to_string(self.date)}"
+        return f"{title} {self.partner_id.name} {fields.Date.to_string(self._letter_date())}"
 
     # ------------------------------------------------------------------
     # Actions

@@ -204,7 +204,11 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(self._run("2026-11-16 15:30:00")["messages"], 0)
         # 00:30 on 17 November in Shanghai, still the 16th in UTC: three days before.
         self.assertEqual(self._run("2026-11-16 16:30:00")["messages"], 1)
-        self.assertEqual(self._records().level_id, self.level_friendly)
+        record = self._records()
+        self.assertEqual(record.level_id, self.level_friendly)
+        # The letter is dated in Shanghai's day too.
+        self.assertEqual(record._letter_date(), date(2026, 11, 17))
+        self.assertTrue(record.name.endswith("2026-11-17"))
 
     def test_one_message_per_customer_and_level(self):
         other = self._customer("苏州恒通机械有限公司", email="ap@hengtong.example.com")
@@ -445,7 +449,14 @@ class TestDunning(StatementCommon, MockEmail):
         )
         self.customer.statement_user_id = responsible
         big = self._invoice(self.customer, "2026-09-01", 12345.6, due="2026-10-01")
-        self._run("2026-11-30")  # 60 days overdue for the big one, 10 for the others
+        # 60 days overdue for the big one, 10 for the others: never reminded
+        # before, it gets the call first, not a notice saying it was reminded.
+        self._run("2026-11-30")
+        self.assertEqual(
+            {record.level_id: record.invoice_ids for record in self._records()},
+            {self.level_call: big, self.level_second: self.inv_1 | self.inv_2},
+        )
+        self._run("2026-12-01")
         letter = self._records().filtered(lambda r: r.level_id == self.level_legal)
         self.assertEqual(letter.invoice_ids, big)
         self.assertEqual(letter.channel, "letter")

@@ -95,6 +95,13 @@ class TestStatementAccess(StatementCommon, MockEmail):
             statement.with_user(self.reader).action_cancel()
         self.assertEqual(statement.state, "draft")
 
+    def test_statement_user_cannot_run_a_policy(self):
+        """Refused before any work, not after statements were made and sent."""
+        with self.assertRaisesRegex(AccessError, "Statement Policy"):
+            self.policy.with_user(self.user).action_run_generate()
+        self.assertFalse(self.Statement.search([("partner_id", "=", self.customer.id)]))
+        self.assertFalse(self.policy.last_period_end)
+
     def test_replies_and_disputes_are_evidence(self):
         statement = self._statement()
         with self.mock_mail_gateway():
