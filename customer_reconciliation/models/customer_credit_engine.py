@@ -87,7 +87,9 @@ class CustomerCreditEngine(models.AbstractModel):
         window_days = (today - window_start).days
         self.env["account.move.line"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
-        self.env["account.move"].flush_model(["move_type", "invoice_date", "state"])
+        self.env["account.move"].flush_model(
+            ["move_type", "invoice_date", "state", "payment_state"]
+        )
         self.env["res.partner"].flush_model(["commercial_partner_id", "credit_limit"])
         self.env["customer.statement"].flush_model()
         self.env["customer.statement.dispute"].flush_model(["statement_id"])
@@ -102,7 +104,7 @@ class CustomerCreditEngine(models.AbstractModel):
                 WITH receivable AS (
                     SELECT p.commercial_partner_id AS partner_id, l.id, l.balance,
                            l.amount_residual, COALESCE(l.date_maturity, l.date) AS due,
-                           m.move_type, m.invoice_date
+                           m.move_type, m.invoice_date, m.payment_state
                       FROM account_move_line l
                       JOIN account_account a ON a.id = l.account_id
                       JOIN account_move m ON m.id = l.move_id
@@ -113,7 +115,11 @@ class CustomerCreditEngine(models.AbstractModel):
                        %(partner_filter)s
                 ),
                 invoices AS (
-                    SELECT * FROM receivable WHERE move_type = 'out_invoice'
+                    -- an invoice cancelled by a credit note was neither a sale
+                    -- nor paid (late or not)
+                    SELECT * FROM receivable
+                     WHERE move_type = 'out_invoice'
+                       AND payment_state IS DISTINCT FROM 'reversed'
                 ),
                 paid AS (
                     SELECT i.partner_id, i.balance, i.due, MAX(pr.max_date) AS paid_on

@@ -136,6 +136,7 @@ class CustomerStatement(models.Model):
     contact_id = fields.Many2one(
         "res.partner",
         string="Statement Contact",
+        domain="[('commercial_partner_id', '=', partner_id)]",
         help="Who receives the statement; the customer itself when empty.",
     )
     user_id = fields.Many2one(
@@ -382,6 +383,21 @@ class CustomerStatement(models.Model):
         """Write status fields (see ``STATUS_FIELDS``) for one of the statement's actions."""
         self.check_access("write")
         return self.sudo().write(vals)
+
+    @api.constrains("contact_id", "partner_id")
+    def _check_contact(self):
+        # The e-mail carries the portal link: only the customer's own people get it.
+        for statement in self:
+            contact = statement.contact_id
+            if contact and contact.commercial_partner_id != statement.partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The statement contact of %(name)s must be %(partner)s or one of its "
+                        "contacts.",
+                        name=statement.name,
+                        partner=statement.partner_id.display_name,
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):

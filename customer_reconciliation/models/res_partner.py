@@ -234,6 +234,18 @@ class ResPartner(models.Model):
             )
         return super().write(vals)
 
+    @api.constrains("statement_contact_id")
+    def _check_statement_contact(self):
+        for partner in self:
+            contact = partner.statement_contact_id
+            if contact and contact.commercial_partner_id != partner.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The statement contact of %(partner)s must be one of its own contacts.",
+                        partner=partner.display_name,
+                    )
+                )
+
     @api.constrains("credit_grade_override_id", "credit_override_reason")
     def _check_credit_override_reason(self):
         for partner in self:

@@ -125,6 +125,22 @@ class TestCreditRating(StatementCommon):
         self.assertEqual(rating.points["dispute_rate"], [None, None, 5])
         self.assertIn("Paid on time", self.on_time.credit_explanation)
 
+    def test_reversed_invoice_is_neither_a_sale_nor_paid_late(self):
+        """An invoice cancelled by a credit note a month after its due date."""
+        wrong = self._invoice(self.on_time, date(2026, 7, 10), 50000, due=date(2026, 7, 31))
+        wrong._reverse_moves(
+            default_values_list=[{"date": date(2026, 8, 30), "invoice_date": date(2026, 8, 30)}],
+            cancel=True,
+        )
+        self.assertEqual(wrong.payment_state, "reversed")
+        self._rate()
+        rating = self._rating(self.on_time)
+        self.assertEqual(rating.invoice_count, 4)
+        self.assertEqual(rating.paid_invoice_count, 4)
+        self.assertAlmostEqual(rating.on_time_rate, 100.0)
+        self.assertAlmostEqual(rating.days_beyond_terms, 0.0)
+        self.assertAlmostEqual(rating.score, 89.3)
+
     def test_always_thirty_days_late(self):
         self._rate()
         rating = self._rating(self.late)

@@ -157,6 +157,21 @@ class TestStatementAccess(StatementCommon, MockEmail):
             "a draft is not shown to the customer",
         )
 
+    def test_statement_contact_is_the_customer_s(self):
+        """The e-mail carries the portal link: no contact of another customer."""
+        stranger = self._customer("无关公司", email="x@stranger.example.com")
+        own = self.env["res.partner"].create(
+            {"name": "财务部", "parent_id": self.customer.id, "email": "cw@yuanhang.example.com"}
+        )
+        statement = self._statement()
+        with self.assertRaisesRegex(ValidationError, "must be 宁波远航物流有限公司"):
+            statement.contact_id = stranger
+        statement.contact_id = own
+        self.assertEqual(statement.contact_id, own)
+        with self.assertRaisesRegex(ValidationError, "one of its own contacts"):
+            self.customer.statement_contact_id = stranger
+        self.customer.statement_contact_id = own
+
     def test_credit_rating_is_internal(self):
         with self.assertRaises(AccessError):
             self.customer.with_user(self.portal).read(["credit_score", "credit_explanation"])
