@@ -66,7 +66,10 @@ class CustomerCreditRating(models.Model):
     def _factor_rows(self):
         """``[(label, value, points, weight)]`` for the explanation panel."""
         self.ensure_one()
-        labels = dict(FACTORS)
+        # the selection's labels, in the user's language
+        labels = dict(
+            self.env["customer.credit.factor"]._fields["code"]._description_selection(self.env)
+        )
         rows = []
         for code, __ in FACTORS:
             value, points, weight = (self.points or {}).get(code, (None, None, 0))
