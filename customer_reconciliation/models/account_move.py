@@ -55,6 +55,21 @@ class AccountMove(models.Model):
         )
         return res
 
+    def _dunning_due_date(self):
+        """Due date the dunning counts from: the oldest instalment still unpaid.
+
+        An invoice's due date is its last instalment's: with "30% now, the
+        rest in 60 days", the first 30% is overdue from the invoice date on.
+        """
+        self.ensure_one()
+        unpaid = self.line_ids.filtered(
+            lambda line: (
+                line.display_type == "payment_term"
+                and line.company_currency_id.compare_amounts(line.amount_residual, 0) > 0
+            )
+        )
+        return min(unpaid.mapped("date_maturity"), default=False) or self.invoice_date_due
+
     @api.depends("dunning_record_ids.level_id", "dunning_record_ids.date")
     def _compute_dunning_level(self):
         for move in self:

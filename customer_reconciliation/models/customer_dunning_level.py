@@ -139,7 +139,8 @@ class CustomerDunningLevel(models.Model):
 
         For each invoice it picks the highest level reached, i.e. the last
         one in the level order whose ``days`` are at most ``today`` (the
-        company's, unless given) minus the due date, and keeps the invoice
+        company's, unless given) minus the due date of its oldest unpaid
+        instalment (see ``account.move._dunning_due_date``), and keeps the invoice
         only when it has received neither that level nor any later one: a
         level is never sent twice for an invoice, and a customer never goes
         back down the ladder. Archived levels keep their place in the order,
@@ -200,7 +201,16 @@ class CustomerDunningLevel(models.Model):
                        move.company_id,
                        move.commercial_partner_id AS partner_id,
                        (%(todays)s::jsonb ->> move.company_id::text)::date
-                           - move.invoice_date_due AS days_due
+                           - COALESCE(
+                               -- the oldest instalment still unpaid (the
+                               -- invoice's due date is its last one)
+                               (SELECT MIN(term.date_maturity)
+                                  FROM account_move_line term
+                                 WHERE term.move_id = move.id
+                                   AND term.display_type = 'payment_term'
+                                   AND term.amount_residual > 0),
+                               move.invoice_date_due
+                           ) AS days_due
                   FROM account_move move
                   JOIN res_partner partner ON partner.id = move.commercial_partner_id
                  WHERE move.move_type = 'out_invoice'

@@ -315,6 +315,53 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertAlmostEqual(record.amount_due, 2000.0)
         self.assertIn("2,000.00", self._mails_to(self.accountant).body_html)
 
+    def test_instalments_are_dunned_from_the_oldest_unpaid_one(self):
+        """30 % due at once, 70 % in 60 days: the first part is overdue first."""
+        customer = self._customer("分期付款客户", email="ap@fenqi.example.com")
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_date": "2026-10-01",
+                "date": "2026-10-01",
+                "invoice_payment_term_id": self.env.ref(
+                    "account.account_payment_term_advance_60days"
+                ).id,
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "货物",
+                            "quantity": 1,
+                            "price_unit": 10000,
+                            "tax_ids": [(5, 0, 0)],
+                            "account_id": self.revenue.id,
+                        },
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        self.assertEqual(str(invoice.invoice_date_due), "2026-11-30")
+        self.assertEqual(str(invoice._dunning_due_date()), "2026-10-01")
+        # Ten days after the first instalment fell due: the second level.
+        self._run("2026-10-11")
+        record = self._records(customer)
+        self.assertEqual((record.level_id, record.invoice_ids), (self.level_second, invoice))
+        # The e-mail gives the instalment's due date, not the invoice's last one.
+        self.assertNotIn("11/30/2026", self._mails_to(customer).body_html)
+        self.assertIn("10/01/2026", self._mails_to(customer).body_html)
+        # The first instalment paid: the rest counts from its own due date.
+        self._pay(invoice, 3000, "2026-10-12")
+        self.assertEqual(str(invoice._dunning_due_date()), "2026-11-30")
+        self.assertEqual(self._run("2026-11-27")["messages"], 1)  # the others' second level
+        self.assertEqual(len(self._records(customer)), 1)
+        self.assertEqual(self._run("2026-12-07")["messages"], 0)  # second level already sent
+        # 30 days after: the call (and for the others, the call and the later one's second)
+        self.assertEqual(self._run("2026-12-30")["messages"], 3)
+        self.assertEqual(self._records(customer)[-1].level_id, self.level_call)
+
     def test_customer_owing_nothing_net_is_not_dunned(self):
         """A payment not yet matched to the invoices counts against them."""
         payment = self.env["account.payment"].create(
