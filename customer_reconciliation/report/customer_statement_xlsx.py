@@ -438,10 +438,12 @@ class CustomerStatementXlsx(models.AbstractModel):
         return row
 
     def _write_all_lines(self, sheet, statements, lines_by_statement, styles):
-        """Every listed line of ``statements`` on one sheet, with its statement."""
+        """Every listed line of ``statements`` on one sheet, with its statement
+        and the currency of its amounts (the statements' companies may differ)."""
         columns = [
             ("statement", self.env._("Statement"), 20),
             ("customer", self.env._("Customer"), 30),
+            ("currency", self.env._("Currency"), 9),
             *self._line_columns(),
         ]
         for col, (__, label, width) in enumerate(columns):
@@ -456,8 +458,10 @@ class CustomerStatementXlsx(models.AbstractModel):
             strict=True,
         ):
             lines = lines_by_statement[statement.id][0]
-            money = styles.money(statement.currency_id.decimal_places)
-            row = self._write_lines(sheet, row, columns[2:], lines, styles, money, (name, customer))
+            currency = statement.currency_id
+            money = styles.money(currency.decimal_places)
+            lead = (name, customer, currency.name)
+            row = self._write_lines(sheet, row, columns[3:], lines, styles, money, lead)
         if row > 1:
             sheet.autofilter(0, 0, row - 1, len(columns) - 1)
 

@@ -1,10 +1,12 @@
 import io
 from datetime import date, datetime
+from unittest.mock import patch
 
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+from odoo.addons.customer_reconciliation.report import customer_statement_xlsx as xlsx_module
 
 try:
     import openpyxl
@@ -367,6 +369,17 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
             [row[1].value for row in rows_b],
             statement_b.line_ids.filtered(lambda line: not line.hidden).mapped("move_name"),
         )
+        # Above the sheet limit, the lines of all statements share one sheet,
+        # each row with its statement, customer and currency.
+        with patch.object(xlsx_module, "MAX_STATEMENT_SHEETS", 1):
+            workbook = self._open_workbook(self.Xlsx._build_workbook(statements))
+        self.assertEqual(len(workbook.sheetnames), 2)
+        rows = list(workbook.worksheets[1].iter_rows(values_only=True))
+        self.assertEqual(rows[0][:4], ("Statement", "Customer", "Currency", "Date"))
+        listed = statements.line_ids.filtered(lambda line: not line.hidden)
+        self.assertEqual(len(rows) - 1, len(listed))
+        self.assertEqual({row[0] for row in rows[1:]}, set(statements.mapped("name")))
+        self.assertEqual({row[2] for row in rows[1:]}, {"CNY"})
         self.assertEqual(self.Xlsx._filename(statements), "Statements 2026-10-31.xlsx")
         self.assertEqual(
             self.Xlsx._filename(statements[0]),
