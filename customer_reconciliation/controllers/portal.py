@@ -218,11 +218,7 @@ class CustomerStatementPortal(CustomerPortal):
                     "date_maturity": (
                         line.date_maturity.strftime(date_format) if line.date_maturity else ""
                     ),
-                    "overdue": (
-                        line.days_overdue > 0
-                        and line.open_amount > 0
-                        and bool(amount(line.open_amount))
-                    ),
+                    "overdue": line.is_overdue,
                     "debit": amount(line.debit),
                     "credit": amount(line.credit),
                     "running_balance": (number(line.running_balance) if line.in_period else ""),

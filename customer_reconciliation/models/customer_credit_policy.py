@@ -115,25 +115,21 @@ class CustomerCreditPolicy(models.Model):
     def action_recompute(self):
         self.ensure_one()
         summary = self.env["customer.credit.engine"]._rate_company(self.company_id)
+        failed = summary["follow_up_failed"]
+        message = self.env._(
+            "%(rated)s customers rated, %(not_rated)s not rated, %(downgraded)s downgraded.",
+            **summary,
+        )
+        if failed:
+            message += " " + self.env._(
+                "The follow-up of %(count)s customers failed (see their chatter).", count=failed
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "warning" if summary["follow_up_failed"] else "success",
-                "sticky": bool(summary["follow_up_failed"]),
-                "message": self.env._(
-                    "%(rated)s customers rated, %(not_rated)s not rated, %(downgraded)s "
-                    "downgraded.",
-                    **summary,
-                )
-                + (
-                    " "
-                    + self.env._(
-                        "The follow-up of %(count)s customers failed (see their chatter).",
-                        count=summary["follow_up_failed"],
-                    )
-                    if summary["follow_up_failed"]
-                    else ""
-                ),
+                "type": "warning" if failed else "success",
+                "sticky": bool(failed),
+                "message": message,
             },
         }

@@ -228,6 +228,16 @@ class CustomerDunningLevel(models.Model):
                         SELECT 1 FROM disputed WHERE disputed.move_id = move.id
                    )
             ),
+            sent AS (
+                -- the highest level (in the order, archived ones included)
+                -- each candidate invoice was sent
+                SELECT sent.%(move_col)s AS move_id, MAX(sent_level.rank) AS rank
+                  FROM %(record_rel)s sent
+                  JOIN customer_dunning_record record ON record.id = sent.%(record_col)s
+                  JOIN ranked_level sent_level ON sent_level.id = record.level_id
+                 WHERE sent.%(move_col)s IN (SELECT move_id FROM candidate)
+              GROUP BY sent.%(move_col)s
+            ),
             net AS (
                 -- what the customer owes in the company, net of its open
                 -- credit notes and payments not matched to an invoice yet
@@ -246,8 +256,9 @@ class CustomerDunningLevel(models.Model):
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
                        candidate.move_id, candidate.company_id, candidate.partner_id,
-                       level.id AS level_id, level.rank
+                       level.id AS level_id, level.rank, sent.rank AS sent_rank
                   FROM candidate
+             LEFT JOIN sent ON sent.move_id = candidate.move_id
                   JOIN net
                     ON net.company_id = candidate.company_id
                    AND net.partner_id = candidate.partner_id
@@ -257,15 +268,7 @@ class CustomerDunningLevel(models.Model):
                    AND level.days <= candidate.days_due
                  WHERE level.legal_notice IS NOT TRUE
                     -- a legal notice follows an earlier reminder of the invoice
-                    OR EXISTS (
-                        SELECT 1
-                          FROM %(record_rel)s sent
-                          JOIN customer_dunning_record record
-                            ON record.id = sent.%(record_col)s
-                          JOIN ranked_level sent_level ON sent_level.id = record.level_id
-                         WHERE sent.%(move_col)s = candidate.move_id
-                           AND sent_level.rank < level.rank
-                    )
+                    OR sent.rank < level.rank
                     OR NOT EXISTS (
                         SELECT 1 FROM level lower
                          WHERE lower.company_id = level.company_id
@@ -276,14 +279,7 @@ class CustomerDunningLevel(models.Model):
             SELECT reached.company_id, reached.partner_id, reached.level_id,
                    ARRAY_AGG(reached.move_id ORDER BY reached.move_id)
               FROM reached
-             WHERE NOT EXISTS (
-                    SELECT 1
-                      FROM %(record_rel)s sent
-                      JOIN customer_dunning_record record ON record.id = sent.%(record_col)s
-                      JOIN ranked_level sent_level ON sent_level.id = record.level_id
-                     WHERE sent.%(move_col)s = reached.move_id
-                       AND sent_level.rank >= reached.rank
-             )
+             WHERE reached.sent_rank IS NULL OR reached.sent_rank < reached.rank
           GROUP BY reached.company_id, reached.partner_id, reached.level_id, reached.rank
           ORDER BY reached.partner_id, reached.company_id, reached.rank
             """,

@@ -146,36 +146,17 @@ class CustomerDunningRecord(models.Model):
     def _send_email(self):
         """Email the invoice contacts, rendering each template once for all its records.
 
-        A contact without an email address gets an activity for the responsible
-        instead.
+        A contact without an email address, or a level without an email
+        template, gets an activity for the responsible instead.
         """
-        no_email = self.filtered(lambda record: not record.contact_id.email)
-        for record in no_email:
-            record.write(
-                {
-                    "channel": "activity",
-                    "note": self.env._(
-                        "%(contact)s has no email address: remind the customer another way.",
-                        contact=record.contact_id.display_name,
-                    ),
-                }
-            )
-        no_template = self.filtered(
-            lambda record: record.contact_id.email and not record.level_id.mail_template_id
+        no_email = self.filtered(
+            lambda record: not record.contact_id.email or not record.level_id.mail_template_id
         )
-        for record in no_template:
-            record.write(
-                {
-                    "channel": "activity",
-                    "note": self.env._(
-                        "Level %(level)s has no email template: remind the customer another way.",
-                        level=record.level_id.name,
-                    ),
-                }
-            )
-        (no_email | no_template)._send_activity()
+        for record in no_email:
+            record.write({"channel": "activity", "note": record._no_email_note()})
+        no_email._send_activity()
         comment = self.env.ref("mail.mt_comment")
-        to_email = self - no_email - no_template
+        to_email = self - no_email
         for template, records in to_email.grouped(lambda r: r.level_id.mail_template_id).items():
             composer = (
                 self.env["mail.compose.message"]
@@ -200,6 +181,19 @@ class CustomerDunningRecord(models.Model):
                         "responsible_id": responsible.id,
                     }
                 )
+
+    def _no_email_note(self):
+        """Why the reminder could not be e-mailed."""
+        self.ensure_one()
+        if not self.contact_id.email:
+            return self.env._(
+                "%(contact)s has no email address: remind the customer another way.",
+                contact=self.contact_id.display_name,
+            )
+        return self.env._(
+            "Level %(level)s has no email template: remind the customer another way.",
+            level=self.level_id.name,
+        )
 
     def _get_responsible(self):
         """Who follows this reminder up.
@@ -284,10 +278,7 @@ class CustomerDunningRecord(models.Model):
     def _letter_date(self):
         """The day of the reminder where the company works (its date is UTC)."""
         self.ensure_one()
-        if not self.date:
-            return False
-        company = self.company_id.with_context(tz=self.company_id._reconciliation_tz())
-        return fields.Datetime.context_timestamp(company, self.date).date()
+        return self.date and self.company_id._reconciliation_today(self.date)
 
     def _get_letter_name(self):
         self.ensure_one()

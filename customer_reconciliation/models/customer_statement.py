@@ -92,7 +92,12 @@ class CustomerStatement(models.Model):
 
     _name = "customer.statement"
     _description = "Customer Statement"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "customer.reconciliation.status.mixin",
+    ]
     _order = "date_to desc, partner_id, id desc"
     _check_company_auto = True
 
@@ -339,13 +344,7 @@ class CustomerStatement(models.Model):
     # ------------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_status_fields(vals_list)
-        return super().create(vals_list)
-
     def write(self, vals):
-        self._check_status_fields([vals])
         if CONTENT_FIELDS.intersection(vals) and not self.env.context.get(
             "customer_statement_engine"
         ):
@@ -360,29 +359,20 @@ class CustomerStatement(models.Model):
                 )
         return super().write(vals)
 
-    def _check_status_fields(self, vals_list):
-        if self.env.su:
-            return
-        fields_set = {name for vals in vals_list for name in vals}
-        guarded = (STATUS_FIELDS | CONTENT_FIELDS) & fields_set
-        if guarded:
-            raise AccessError(
-                self.env._(
-                    "The status, figures and replies of a statement are changed by its actions "
-                    "only (send, approve, confirm, reissue...), not by editing them: %(fields)s.",
-                    fields=", ".join(sorted(guarded)),
-                )
-            )
+    def _status_fields(self):
+        return STATUS_FIELDS | CONTENT_FIELDS
+
+    def _status_fields_error(self, names):
+        return self.env._(
+            "The status, figures and replies of a statement are changed by its actions "
+            "only (send, approve, confirm, reissue...), not by editing them: %(fields)s.",
+            fields=names,
+        )
 
     def _create_reply(self, values):
         """The reply record is evidence: written by the reply actions only."""
         self.check_access("write")
         return self.env["customer.statement.reply"].sudo().create(values).with_env(self.env)
-
-    def _write_status(self, vals):
-        """Write status fields (see ``STATUS_FIELDS``) for one of the statement's actions."""
-        self.check_access("write")
-        return self.sudo().write(vals)
 
     @api.constrains("contact_id", "partner_id")
     def _check_contact(self):
@@ -1077,10 +1067,7 @@ class CustomerStatement(models.Model):
         policy = self.policy_id
         first = policy.reminder_first_days if policy else 3
         every = policy.reminder_interval_days if policy else 3
-        company_tz = self.company_id._reconciliation_tz()
-        sent = fields.Datetime.context_timestamp(
-            self.with_context(tz=company_tz), self.sent_date
-        ).date()
+        sent = self.company_id._reconciliation_today(self.sent_date)
         return sent + timedelta(days=first + self.reminder_count * every)
 
     @api.model
@@ -1098,14 +1085,6 @@ class CustomerStatement(models.Model):
         Batch = self.env["customer.reconciliation.batch"]
         summary = {"reminded": 0, "escalated": 0, "deemed": 0, "failed": 0}
 
-        def company_today(statement):
-            if today:
-                return today
-            if statement.company_id not in todays:
-                todays[statement.company_id] = statement.company_id._reconciliation_today()
-            return todays[statement.company_id]
-
-        todays = {}
         negative = self.search(
             [
                 ("state", "=", "sent"),
@@ -1113,10 +1092,6 @@ class CustomerStatement(models.Model):
                 ("reply_deadline", "!=", False),
             ]
         )
-        deemed = negative.filtered(lambda s: s.reply_deadline < company_today(s))
-        done, failed = Batch._run_in_chunks(deemed, lambda recs: recs._deem_confirmed())
-        summary["deemed"], summary["failed"] = len(done), len(failed)
-
         waiting = self.search(
             [
                 ("state", "=", "sent"),
@@ -1125,7 +1100,15 @@ class CustomerStatement(models.Model):
                 ("sent_date", "!=", False),
             ]
         )
-        due = waiting.filtered(lambda s: s._next_reminder_date() <= company_today(s))
+        todays = {
+            company: today or company._reconciliation_today()
+            for company in (negative | waiting).company_id
+        }
+        deemed = negative.filtered(lambda s: s.reply_deadline < todays[s.company_id])
+        done, failed = Batch._run_in_chunks(deemed, lambda recs: recs._deem_confirmed())
+        summary["deemed"], summary["failed"] = len(done), len(failed)
+
+        due = waiting.filtered(lambda s: s._next_reminder_date() <= todays[s.company_id])
         limit = {s.id: s.policy_id.reminder_max if s.policy_id else 2 for s in due}
         to_remind = due.filtered(lambda s: s.reminder_count < limit[s.id])
         to_escalate = due - to_remind

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 DISPUTE_REASONS = [
     ("not_received", "Goods or invoice not received"),
@@ -30,7 +30,7 @@ class CustomerStatementDispute(models.Model):
 
     _name = "customer.statement.dispute"
     _description = "Customer Statement Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "customer.reconciliation.status.mixin"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
@@ -96,25 +96,15 @@ class CustomerStatementDispute(models.Model):
         for dispute in self:
             dispute.difference = dispute.statement_amount - dispute.customer_amount
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_status_fields(vals_list)
-        return super().create(vals_list)
+    def _status_fields(self):
+        return STATUS_FIELDS
 
-    def write(self, vals):
-        self._check_status_fields([vals])
-        return super().write(vals)
-
-    def _check_status_fields(self, vals_list):
-        guarded = STATUS_FIELDS.intersection(name for vals in vals_list for name in vals)
-        if guarded and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "A dispute is opened by the customer's reply and closed by accepting or "
-                    "rejecting it, not by editing: %(fields)s.",
-                    fields=", ".join(sorted(guarded)),
-                )
-            )
+    def _status_fields_error(self, names):
+        return self.env._(
+            "A dispute is opened by the customer's reply and closed by accepting or "
+            "rejecting it, not by editing: %(fields)s.",
+            fields=names,
+        )
 
     def _check_open(self):
         if any(dispute.state != "open" for dispute in self):
@@ -139,8 +129,7 @@ class CustomerStatementDispute(models.Model):
         return True
 
     def _resolve(self, state):
-        self.check_access("write")
-        self.sudo().write(
+        self._write_status(
             {
                 "state": state,
                 "resolved_date": fields.Datetime.now(),

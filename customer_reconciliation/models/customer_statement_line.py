@@ -181,8 +181,7 @@ class CustomerStatementLine(models.Model):
         for line in self:
             line.is_overdue = (
                 line.days_overdue > 0
-                and line.open_amount > 0
-                and not line.company_currency_id.is_zero(line.open_amount)
+                and line.company_currency_id.compare_amounts(line.open_amount, 0) > 0
             )
 
     @api.model

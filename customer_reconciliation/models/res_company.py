@@ -23,7 +23,8 @@ class ResCompany(models.Model):
         self.ensure_one()
         return self.sudo().partner_id.tz or self.env.user.tz or "UTC"
 
-    def _reconciliation_today(self):
-        """Today's date in the company's time zone (see :meth:`_reconciliation_tz`)."""
+    def _reconciliation_today(self, timestamp=None):
+        """Today's date, or the date of the UTC datetime ``timestamp``, in the
+        company's time zone (see :meth:`_reconciliation_tz`)."""
         self.ensure_one()
-        return fields.Date.context_today(self.with_context(tz=self._reconciliation_tz()))
+        return fields.Date.context_today(self.with_context(tz=self._reconciliation_tz()), timestamp)

@@ -1,6 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+# The credit rating is the company's own view of the customer: staff of the
+# statements see it, the customer (portal) and other employees do not.
+RATING_GROUP = "customer_reconciliation.group_statement_user"
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -108,52 +112,50 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # Credit rating (per company: the current company's rating)
     # ------------------------------------------------------------------
-    # The rating is the company's own view of the customer: staff of the
-    # statements see it, the customer (portal) and other employees do not.
     credit_rating_id = fields.Many2one(
         "customer.credit.rating",
         string="Current Rating",
         compute="_compute_credit_rating",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
     )
     credit_score = fields.Float(
         compute="_compute_credit_rating",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
         digits=(5, 1),
         help="0-100, from the customer's own payment behaviour; empty when not rated.",
     )
     credit_grade_id = fields.Many2one(
         "customer.credit.grade",
         compute="_compute_credit_rating",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
         help="The computed grade, or the manual one when it is overridden.",
     )
     credit_rated_date = fields.Datetime(
         string="Rated On",
         compute="_compute_credit_rating",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
     )
     credit_not_rated = fields.Boolean(
         string="Not Rated",
         compute="_compute_credit_rating",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
     )
     credit_suggested_limit = fields.Monetary(
         string="Suggested Credit Limit",
         compute="_compute_credit_rating",
         currency_field="credit_currency_id",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
     )
     credit_currency_id = fields.Many2one(
         "res.currency",
         compute="_compute_credit_rating",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
     )
     credit_explanation = fields.Html(
         string="Why This Grade",
         compute="_compute_credit_explanation",
         sanitize=False,
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
     )
     credit_grade_override_id = fields.Many2one(
         "customer.credit.grade",
@@ -161,7 +163,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         tracking=True,
         domain="[('company_id', '=', current_company_id)]",
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
         help="Replaces the computed grade in this company; a reason is required. "
         "Only statement managers set it: it can lift a grade's block.",
     )
@@ -169,7 +171,7 @@ class ResPartner(models.Model):
         string="Reason for the Manual Grade",
         company_dependent=True,
         tracking=True,
-        groups="customer_reconciliation.group_statement_user",
+        groups=RATING_GROUP,
     )
 
     @api.depends_context("company")
