@@ -2,7 +2,7 @@
     "name": "Customer Reconciliation",
     "summary": "Customer statements (对账单) from the receivable ledger, sent by e-mail, "
     "confirmed or disputed by customers on the portal",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "customer_reconciliation contributors",

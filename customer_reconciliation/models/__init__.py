@@ -18,4 +18,5 @@ from . import res_partner
 from . import res_config_settings
 from . import customer_dunning_level
 from . import customer_dunning_record
+from . import customer_dunning_record_line
 from . import account_move

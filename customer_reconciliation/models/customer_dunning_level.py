@@ -24,7 +24,8 @@ class CustomerDunningLevel(models.Model):
 
     A level is reached by an invoice ``days`` days after its due date
     (negative: before it). The scheduled action sends each customer, for each
-    level reached, one message grouping that customer's invoices at the level.
+    level reached, one message grouping that customer's invoices at the level,
+    one per currency of the invoices.
     """
 
     _name = "customer.dunning.level"
@@ -151,8 +152,9 @@ class CustomerDunningLevel(models.Model):
         notice at the next run.
 
         :return: list of ``(company id, commercial partner id, level id,
-            [invoice ids])``, one per customer and level, ordered by
-            customer, company and level order.
+            currency id, [invoice ids])``, one per customer, level and
+            invoice currency, ordered by customer, company, level order and
+            currency.
         """
         if not companies:
             return []
@@ -200,6 +202,7 @@ class CustomerDunningLevel(models.Model):
                 SELECT move.id AS move_id,
                        move.company_id,
                        move.commercial_partner_id AS partner_id,
+                       move.currency_id,
                        (%(todays)s::jsonb ->> move.company_id::text)::date
                            - COALESCE(
                                -- the oldest instalment still unpaid (the
@@ -256,7 +259,8 @@ class CustomerDunningLevel(models.Model):
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
                        candidate.move_id, candidate.company_id, candidate.partner_id,
-                       level.id AS level_id, level.rank, sent.rank AS sent_rank
+                       candidate.currency_id, level.id AS level_id, level.rank,
+                       sent.rank AS sent_rank
                   FROM candidate
              LEFT JOIN sent ON sent.move_id = candidate.move_id
                   JOIN net
@@ -277,11 +281,13 @@ class CustomerDunningLevel(models.Model):
               ORDER BY candidate.move_id, level.rank DESC
             )
             SELECT reached.company_id, reached.partner_id, reached.level_id,
+                   reached.currency_id,
                    ARRAY_AGG(reached.move_id ORDER BY reached.move_id)
               FROM reached
              WHERE reached.sent_rank IS NULL OR reached.sent_rank < reached.rank
-          GROUP BY reached.company_id, reached.partner_id, reached.level_id, reached.rank
-          ORDER BY reached.partner_id, reached.company_id, reached.rank
+          GROUP BY reached.company_id, reached.partner_id, reached.level_id, reached.rank,
+                   reached.currency_id
+          ORDER BY reached.partner_id, reached.company_id, reached.rank, reached.currency_id
             """,
             company_ids=companies.ids,
             todays=json.dumps(
@@ -327,10 +333,10 @@ class CustomerDunningLevel(models.Model):
         """
         rows = self._get_dunning_groups(companies, today)
         groups = defaultdict(list)
-        for __, partner_id, level_id, move_ids in rows:
+        for __, partner_id, level_id, __, move_ids in rows:
             groups[partner_id].append((level_id, move_ids))
         partners = self.env["res.partner"].browse(list(groups))
-        all_move_ids = [move_id for row in rows for move_id in row[3]]
+        all_move_ids = [move_id for row in rows for move_id in row[4]]
         levels = self.browse({row[2] for row in rows})
         Move = self.env["account.move"]
         Record = self.env["customer.dunning.record"].with_context(
@@ -349,7 +355,8 @@ class CustomerDunningLevel(models.Model):
                     )
                     for partner in chunk
                     for level_id, move_ids in groups[partner.id]
-                ]
+                ],
+                today,
             )
 
         def on_failure(partner, error):

@@ -11,8 +11,9 @@ LETTER_REPORT = "customer_reconciliation.action_report_customer_dunning_letter"
 class CustomerDunningRecord(models.Model):
     """Who was reminded of what, when and how: one dunning message to a customer.
 
-    A record groups the invoices of one customer that reached one level in
-    one run. Emails are posted on the record itself (its template lists the
+    A record groups the invoices of one customer in one currency that
+    reached one level in one run, and keeps, per invoice, what it asked the
+    customer to pay (``line_ids``). Emails are posted on the record itself (its template lists the
     invoices); activities and printed letters go to the customer's chatter,
     where the salesperson can see them.
     """
@@ -25,7 +26,14 @@ class CustomerDunningRecord(models.Model):
 
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company.currency_id,
+        help="Currency of the invoices: a customer billed in several currencies gets one "
+        "reminder per currency.",
+    )
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, readonly=True
     )
@@ -53,10 +61,14 @@ class CustomerDunningRecord(models.Model):
         readonly=True,
         check_company=True,
     )
+    line_ids = fields.One2many(
+        "customer.dunning.record.line", "record_id", string="Invoice Details", readonly=True
+    )
     invoice_count = fields.Integer(compute="_compute_invoice_count")
     amount_due = fields.Monetary(
         readonly=True,
-        help="Amount still due on the invoices when the reminder was made, company currency.",
+        help="What the reminder asked the customer to pay, in the invoices' currency: the "
+        "instalments due at the level, all of an invoice paid at once.",
     )
     amount_due_words = fields.Char(compute="_compute_amount_due_words", string="Amount in Words")
     channel = fields.Selection(DUNNING_CHANNELS, required=True, readonly=True)
@@ -113,24 +125,33 @@ class CustomerDunningRecord(models.Model):
     # Making a reminder
     # ------------------------------------------------------------------
     @api.model
-    def _dun(self, reminders):
+    def _dun(self, reminders, today=None):
         """Record and send reminders.
 
         :param reminders: list of ``(level, partner, invoices)``, one reminder
-            of ``level`` to the commercial ``partner`` for its ``invoices``
+            of ``level`` to the commercial ``partner`` for its ``invoices``,
+            all in one currency
+        :param today: the day of the run, the company's unless given
         :return: the dunning records made
         """
+        Line = self.env["customer.dunning.record.line"]
         vals_list = []
         for level, partner, invoices in reminders:
+            currency = invoices.currency_id.ensure_one()
             contact = partner.browse(partner.address_get(["invoice"])["invoice"])
+            lines = Line._values_for(
+                invoices, level, today or level.company_id._reconciliation_today()
+            )
             vals_list.append(
                 {
                     "company_id": level.company_id.id,
+                    "currency_id": currency.id,
                     "partner_id": partner.id,
                     "contact_id": contact.id,
                     "level_id": level.id,
                     "invoice_ids": [Command.set(invoices.ids)],
-                    "amount_due": sum(invoices.mapped("amount_residual_signed")),
+                    "line_ids": [Command.create(line) for line in lines],
+                    "amount_due": currency.round(sum(line["amount_due"] for line in lines)),
                     "channel": level.channel,
                 }
             )

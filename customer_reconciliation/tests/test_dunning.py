@@ -349,9 +349,27 @@ class TestDunning(StatementCommon, MockEmail):
         self._run("2026-10-11")
         record = self._records(customer)
         self.assertEqual((record.level_id, record.invoice_ids), (self.level_second, invoice))
+        # It asks for the 30 % due, not for the balance that is not due yet.
+        self.assertAlmostEqual(record.amount_due, 3000.0)
+        self.assertRecordValues(
+            record.line_ids,
+            [
+                {
+                    "move_id": invoice.id,
+                    "due_date": date(2026, 10, 1),
+                    "days_overdue": 10,
+                    "amount_total": 10000.0,
+                    "amount_residual": 10000.0,
+                    "amount_due": 3000.0,
+                }
+            ],
+        )
         # The e-mail gives the instalment's due date, not the invoice's last one.
-        self.assertNotIn("11/30/2026", self._mails_to(customer).body_html)
-        self.assertIn("10/01/2026", self._mails_to(customer).body_html)
+        body = self._mails_to(customer).body_html
+        self.assertNotIn("11/30/2026", body)
+        self.assertIn("10/01/2026", body)
+        self.assertIn("3,000.00", body)
+        self.assertIn("Balance", body)
         # The first instalment paid: the rest counts from its own due date.
         self._pay(invoice, 3000, "2026-10-12")
         self.assertEqual(str(invoice._dunning_due_date()), "2026-11-30")
@@ -360,7 +378,50 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(self._run("2026-12-07")["messages"], 0)  # second level already sent
         # 30 days after: the call (and for the others, the call and the later one's second)
         self.assertEqual(self._run("2026-12-30")["messages"], 3)
-        self.assertEqual(self._records(customer)[-1].level_id, self.level_call)
+        call = self._records(customer)[-1]
+        self.assertEqual(call.level_id, self.level_call)
+        self.assertAlmostEqual(call.amount_due, 7000.0)
+        self.assertIn("7,000.00", call.activity_id.note)
+        # What the first reminder asked for stays as it was.
+        self.assertAlmostEqual(record.line_ids.amount_due, 3000.0)
+        self.assertAlmostEqual(record.line_ids.amount_residual, 10000.0)
+
+    def test_one_reminder_per_currency(self):
+        """A customer billed in CNY and in EUR gets one reminder per currency,
+        each in its own currency; only the CNY one has amounts in Chinese words."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.125)])
+        customer = self._customer("中欧贸易有限公司", email="ap@zhongou.example.com")
+        cny_invoice = self._invoice(customer, "2026-10-20", 1000, due=DUE)
+        eur_invoices = self._invoice(customer, "2026-10-21", 100, due=DUE, currency=eur)
+        eur_invoices |= self._invoice(customer, "2026-10-22", 50.5, due=DUE, currency=eur)
+        self._run("2026-11-27")
+        records = self._records(customer)
+        self.assertRecordValues(
+            records,
+            [
+                {
+                    "level_id": self.level_second.id,
+                    "currency_id": self.company.currency_id.id,
+                    "amount_due": 1000.0,
+                    "amount_due_words": "壹仟元整",
+                },
+                {
+                    "level_id": self.level_second.id,
+                    "currency_id": eur.id,
+                    "amount_due": 150.5,
+                    "amount_due_words": False,
+                },
+            ],
+        )
+        self.assertEqual(records[0].invoice_ids, cny_invoice)
+        self.assertEqual(records[1].invoice_ids, eur_invoices)
+        self.assertEqual(records[1].line_ids.mapped("amount_due"), [100.0, 50.5])
+        mails = self._mails_to(customer)
+        self.assertEqual(len(mails), 2)
+        eur_mail = mails.filtered(lambda mail: mail.res_id == records[1].id)
+        self.assertIn("150.50", eur_mail.body_html)
+        self.assertIn("€", eur_mail.body_html)
+        self.assertNotIn("1,204.00", eur_mail.body_html)  # 150.50 EUR at 8: not in CNY
 
     def test_customer_owing_nothing_net_is_not_dunned(self):
         """A payment not yet matched to the invoices counts against them."""
@@ -536,6 +597,16 @@ class TestDunning(StatementCommon, MockEmail):
             self.assertIn(text, html)
         self.assertNotIn(self.inv_1.name, html)
         self.assertNotIn("催款函 Payment Reminder", html)
+        # Printed again after a part payment, the letter still says what it asked for.
+        self._pay(big, 345.6, "2026-12-02")
+        html = str(
+            self.env["ir.actions.report"]._render_qweb_html(
+                "customer_reconciliation.action_report_customer_dunning_letter", letter.ids
+            )[0],
+            "utf-8",
+        )
+        self.assertIn("12,345.60", html)
+        self.assertNotIn("12,000.00", html)
         # The printed reminder of a non-legal letter level is the milder letter.
         self.level_legal.legal_notice = False
         html = str(

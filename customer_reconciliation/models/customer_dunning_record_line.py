@@ -1,0 +1,83 @@
+from odoo import api, fields, models
+
+
+class CustomerDunningRecordLine(models.Model):
+    """One invoice of a reminder, as the reminder stated it.
+
+    The figures are taken when the reminder is made and never change, so a
+    letter printed again later, or looked at after the customer paid, says
+    what the customer was asked for. They are in the invoice's currency,
+    which is the reminder's.
+    """
+
+    _name = "customer.dunning.record.line"
+    _description = "Dunning Record Invoice"
+    _order = "record_id, due_date, id"
+
+    record_id = fields.Many2one(
+        "customer.dunning.record", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one(related="record_id.company_id", store=True)
+    currency_id = fields.Many2one(related="record_id.currency_id", store=True)
+    move_id = fields.Many2one(
+        "account.move", string="Invoice", required=True, index=True, readonly=True
+    )
+    invoice_date = fields.Date(readonly=True)
+    due_date = fields.Date(
+        readonly=True,
+        help="Due date of the oldest instalment unpaid when the reminder was made.",
+    )
+    days_overdue = fields.Integer(
+        readonly=True, help="Days past that due date on the day of the reminder."
+    )
+    amount_total = fields.Monetary(string="Invoice Total", readonly=True)
+    amount_residual = fields.Monetary(
+        string="Balance", readonly=True, help="What the invoice still owed on the day."
+    )
+    amount_due = fields.Monetary(
+        readonly=True,
+        help="What the reminder asked for: the instalments of the invoice due by the level's "
+        "day, all of it for an invoice paid at once.",
+    )
+
+    @api.model
+    def _values_for(self, invoices, level, today):
+        """Values of the lines of a reminder of ``level`` for ``invoices`` on ``today``.
+
+        An instalment counts when the level is reached for it: it is due by
+        ``today`` minus the level's days (for a reminder before the due date,
+        the instalments falling due within those days).
+        """
+        reached_by = fields.Date.subtract(today, days=level.days)
+        values = []
+        for invoice in invoices:
+            currency = invoice.currency_id
+            unpaid = invoice.line_ids.filtered(
+                lambda line: (
+                    line.display_type == "payment_term"
+                    and line.company_currency_id.compare_amounts(line.amount_residual, 0) > 0
+                )
+            )
+            residual = invoice.amount_residual
+            due = currency.round(
+                sum(
+                    unpaid.filtered(lambda line: line.date_maturity <= reached_by).mapped(
+                        "amount_residual_currency"
+                    )
+                )
+            )
+            if currency.compare_amounts(due, 0) <= 0 or currency.compare_amounts(due, residual) > 0:
+                due = residual
+            due_date = invoice._dunning_due_date()
+            values.append(
+                {
+                    "move_id": invoice.id,
+                    "invoice_date": invoice.invoice_date,
+                    "due_date": due_date,
+                    "days_overdue": (today - due_date).days,
+                    "amount_total": invoice.amount_total,
+                    "amount_residual": residual,
+                    "amount_due": due,
+                }
+            )
+        return values
