@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.tools.sql import create_index
 
@@ -93,7 +95,32 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         # A customer whose credit grade blocks sales above the limit cannot be
-        # invoiced further (Odoo's own credit-limit test), unless a manager posts.
+        # invoiced further (Odoo's own credit-limit test), unless a manager
+        # posts. Invoices posted together count each other: each is tested
+        # with the ones of the same customer before it in the batch.
+        earlier = defaultdict(float)
         for move in self.filtered(lambda m: m.move_type == "out_invoice"):
-            move.partner_id._check_credit_grade_block(move)
+            key = (move.commercial_partner_id, move.company_id)
+            move.partner_id._check_credit_grade_block(
+                move, warning=move._credit_warning_with(earlier[key]) if earlier[key] else None
+            )
+            earlier[key] += move.amount_total_signed
         return super()._post(soft=soft)
+
+    def _credit_warning_with(self, amount):
+        """Odoo's credit-limit warning of this draft invoice had ``amount``
+        (company currency) of other invoices been posted before it."""
+        self.ensure_one()
+        move = self.with_company(self.company_id)
+        if not move.company_id.account_use_credit_limit:
+            return ""
+        total_field = (
+            "total_amount_currency"
+            if move.currency_id == move.company_currency_id
+            else "total_amount"
+        )
+        return move._build_credit_warning_message(
+            move,
+            current_amount=move.tax_totals[total_field] + amount,
+            exclude_amount=move._get_partner_credit_warning_exclude_amount(),
+        )

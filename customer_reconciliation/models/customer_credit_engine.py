@@ -31,6 +31,7 @@ RATING_COLUMNS = [
     "grade_id",
     "previous_grade_id",
     "downgraded",
+    "grade_kept",
     *FACTOR_CODES,
     "invoice_count",
     "paid_invoice_count",
@@ -284,8 +285,13 @@ class CustomerCreditEngine(models.AbstractModel):
             rated = row["invoice_count"] >= policy.min_invoices
             score, points = self._score(row, factors)
             grade = grades.browse()
+            kept = False
             if rated and score is not None:
                 grade = next((g for g in grades if score >= g.min_score), grades[-1:])
+            elif old and old.rated and old_grade in grades:
+                # Too little new history: the last grade stands (a blocked
+                # customer must not get its credit back by not buying).
+                grade, score, kept = old_grade, old.score, True
             is_down = bool(old_grade and grade and grade.min_score < old_grade.min_score)
             suggested = float(row["monthly_sales"] or 0) * (grade.limit_months or 0.0)
             summary["rated" if grade else "not_rated"] += 1
@@ -306,6 +312,7 @@ class CustomerCreditEngine(models.AbstractModel):
                     "grade_id": grade.id or None,
                     "previous_grade_id": old_grade.id or None,
                     "downgraded": is_down,
+                    "grade_kept": kept,
                     "invoice_count": row["invoice_count"],
                     "paid_invoice_count": row["paid_invoice_count"],
                     "open_amount": row["open_amount"],

@@ -18,7 +18,8 @@ class CustomerCreditGrade(models.Model):
     limit_months = fields.Float(
         string="Credit Limit (Months of Sales)",
         help="Suggested credit limit: this many months of the customer's average monthly "
-        "sales. 0 leaves the credit limit as it is.",
+        "sales, at least the smallest amount of the currency (Odoo reads a limit of 0 as no "
+        "limit at all). 0 leaves the credit limit as it is.",
     )
     payment_term_id = fields.Many2one(
         "account.payment.term", string="Payment Terms", check_company=True
@@ -51,7 +52,12 @@ class CustomerCreditGrade(models.Model):
         """The credit limit (when the grade suggests one) and payment term this
         grade gives a customer, as values to write on the partner."""
         self.ensure_one()
-        values = {"credit_limit": suggested_limit} if self.limit_months else {}
+        values = {}
+        if self.limit_months:
+            # A customer without sales would get 0, which Odoo's credit test
+            # reads as "no limit": the smallest amount limits it instead.
+            rounding = self.company_id.currency_id.rounding or 0.01
+            values["credit_limit"] = max(suggested_limit, rounding)
         if self.payment_term_id:
             values["property_payment_term_id"] = self.payment_term_id.id
         return values

@@ -14,12 +14,14 @@ DEFAULT_FACTORS = [
     ("tenure_months", 5, 36.0, 0.0),
     ("monthly_sales", 5, 100000.0, 0.0),
 ]
-# Grades: (name, minimum score, months of sales as limit, sales policy).
+# Grades: (name, minimum score, months of sales as limit, sales policy,
+# payment term). The lowest grade pays at once and is blocked above half a
+# month of sales: a limit it keeps from a better grade would never block it.
 DEFAULT_GRADES = [
-    ("A", 85.0, 3.0, "none"),
-    ("B", 70.0, 2.0, "none"),
-    ("C", 50.0, 1.0, "warn"),
-    ("D", 0.0, 0.0, "block"),
+    ("A", 85.0, 3.0, "none", None),
+    ("B", 70.0, 2.0, "none", None),
+    ("C", 50.0, 1.0, "warn", None),
+    ("D", 0.0, 0.5, "block", "account.account_payment_term_immediate"),
 ]
 
 
@@ -103,14 +105,24 @@ class CustomerCreditPolicy(models.Model):
                                 "min_score": score,
                                 "limit_months": months,
                                 "sale_policy": sale_policy,
+                                "payment_term_id": term and self._default_term(term),
                                 "sequence": index,
                             },
                         )
-                        for index, (name, score, months, sale_policy) in enumerate(DEFAULT_GRADES)
+                        for index, (name, score, months, sale_policy, term) in enumerate(
+                            DEFAULT_GRADES
+                        )
                     ],
                 }
             )
         return policy.with_env(self.env)
+
+    @api.model
+    def _default_term(self, xmlid):
+        """Id of a payment term of Odoo's data, False when it was deleted."""
+        return (
+            self.env.ref(xmlid, raise_if_not_found=False) or self.env["account.payment.term"]
+        ).id
 
     def action_recompute(self):
         self.ensure_one()

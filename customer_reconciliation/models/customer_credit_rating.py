@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import formatLang
 
 from .customer_credit_factor import FACTORS
 
@@ -30,6 +31,13 @@ class CustomerCreditRating(models.Model):
     grade_id = fields.Many2one("customer.credit.grade", readonly=True, ondelete="set null")
     previous_grade_id = fields.Many2one("customer.credit.grade", readonly=True, ondelete="set null")
     downgraded = fields.Boolean(readonly=True)
+    grade_kept = fields.Boolean(
+        string="Previous Grade Kept",
+        readonly=True,
+        help="Too few invoices in the window to rate the customer again: the score and "
+        "grade of its last rating are kept, so that a customer who stops buying (or was "
+        "stopped) does not lose a grade that limits it.",
+    )
     # Factor values (empty when the factor does not apply to the customer).
     days_beyond_terms = fields.Float(readonly=True, aggregator="avg", digits=(16, 1))
     overdue_ratio = fields.Float(
@@ -64,7 +72,8 @@ class CustomerCreditRating(models.Model):
     points = fields.Json(readonly=True, help="{factor: [value, points, weight]}")
 
     def _factor_rows(self):
-        """``[(label, value, points, weight)]`` for the explanation panel."""
+        """``[(label, value, points, weight)]`` for the explanation panel, the
+        value and points as text in the user's number format."""
         self.ensure_one()
         # the selection's labels, in the user's language
         labels = dict(
@@ -73,5 +82,12 @@ class CustomerCreditRating(models.Model):
         rows = []
         for code, __ in FACTORS:
             value, points, weight = (self.points or {}).get(code, (None, None, 0))
-            rows.append((labels[code], value, points, weight))
+            rows.append(
+                (
+                    labels[code],
+                    self.env._("n/a") if value is None else formatLang(self.env, value, digits=1),
+                    "–" if points is None else formatLang(self.env, points, digits=0),
+                    weight,
+                )
+            )
         return rows

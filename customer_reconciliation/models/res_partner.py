@@ -299,14 +299,15 @@ class ResPartner(models.Model):
         action["context"] = {"search_default_filter_current": 0}
         return action
 
-    def _check_credit_grade_block(self, record):
+    def _check_credit_grade_block(self, record, warning=None):
         """Apply the customer's grade to ``record`` (an invoice being posted, a
         sales order being confirmed, both still drafts) when it goes over the
         credit limit.
 
         Whether it does is Odoo's own test, the record's credit warning (off
         when the company does not use credit limits; it counts what a sales
-        order already added only once). A "warn" grade lets it through with a
+        order already added only once), or ``warning`` when given (the same
+        test counting other documents confirmed with it). A "warn" grade lets it through with a
         note; a "block" grade refuses it, unless a statement manager goes
         over the limit, which is noted on the record.
         """
@@ -315,7 +316,7 @@ class ResPartner(models.Model):
         grade = partner.credit_grade_id.sudo()
         if not grade or grade.sale_policy == "none":
             return
-        message = record.partner_credit_warning
+        message = record.partner_credit_warning if warning is None else warning
         if not message:
             return
         if grade.sale_policy == "warn":

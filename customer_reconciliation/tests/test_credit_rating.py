@@ -221,6 +221,45 @@ class TestCreditRating(StatementCommon):
         self.assertFalse(self.newcomer.credit_grade_id)
         self.assertEqual(self.newcomer.credit_score, 0.0)
 
+    def test_too_few_invoices_keep_the_last_grade(self):
+        """A customer that stops buying keeps its grade (and a block with it)."""
+        self._rate()
+        self.assertEqual(self._rating(self.big_overdue).grade_id.name, "C")
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        policy.min_invoices = 10
+        summary = self._rate()
+        rating = self._rating(self.big_overdue)
+        self.assertRecordValues(
+            rating,
+            [{"rated": True, "grade_kept": True, "downgraded": False, "invoice_count": 4}],
+        )
+        self.assertEqual(rating.grade_id.name, "C")
+        self.assertEqual(rating.previous_grade_id.name, "C")
+        self.assertAlmostEqual(
+            rating.score,
+            rating.search(
+                [("partner_id", "=", self.big_overdue.id), ("is_current", "=", False)]
+            ).score,
+        )
+        self.assertEqual(self.big_overdue.credit_grade_id.name, "C")
+        self.assertIn("too few to rate", self.big_overdue.credit_explanation)
+        # Without a grade before, still not rated.
+        self.assertFalse(self._rating(self.newcomer).rated)
+        self.assertEqual(summary["not_rated"], 1)
+
+    def test_explanation_in_the_users_number_format(self):
+        self._rate()
+        self.env["res.lang"]._activate_lang("fr_FR")
+        rows = dict(
+            (label, (value, pts))
+            for label, value, pts, __ in self._rating(self.on_time)
+            .with_context(lang="fr_FR")
+            ._factor_rows()
+        )
+        value, pts = next(v for label, v in rows.items() if "%" in label and "100,0" in v[0])
+        self.assertEqual((value, pts), ("100,0", "100"))
+        self.assertIn("333,3", [value for value, __ in rows.values()])  # monthly sales
+
     def test_thresholds_and_weights_edited(self):
         self._rate()
         self.assertEqual(self._rating(self.late).grade_id.name, "C")
@@ -286,6 +325,21 @@ class TestCreditRating(StatementCommon):
         )
         self.assertEqual(self.late.credit_grade_id.name, "A")
         self.assertIn("老客户", self.late.credit_explanation)
+
+    def test_lowest_grade_limits_and_never_unlimits(self):
+        grades = self.env["customer.credit.policy"]._get_policy(self.company).grade_ids
+        grade_d = grades.filtered(lambda g: g.name == "D")
+        immediate = self.env.ref("account.account_payment_term_immediate")
+        self.assertRecordValues(
+            grade_d,
+            [{"limit_months": 0.5, "sale_policy": "block", "payment_term_id": immediate.id}],
+        )
+        # A suggested limit of 0 would mean "no limit" to Odoo: the smallest amount instead.
+        self.assertEqual(
+            grade_d._partner_values(0.0),
+            {"credit_limit": 0.01, "property_payment_term_id": immediate.id},
+        )
+        self.assertEqual(grade_d._partner_values(1234.5)["credit_limit"], 1234.5)
 
     def test_suggested_limit_applied(self):
         policy = self.env["customer.credit.policy"]._get_policy(self.company)
@@ -449,6 +503,34 @@ class TestCreditRating(StatementCommon):
         invoice = self._draft_invoice(customer, 800)
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
+
+    def test_block_counts_invoices_posted_together(self):
+        self._rate()
+        customer = self.late.with_company(self.company)
+        customer.credit_grade_id.sale_policy = "block"
+        customer.credit_limit = 1000
+        self.company.account_use_credit_limit = True
+        billing = new_test_user(
+            self.env,
+            login="credit_batch",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        first, second = self._draft_invoice(customer, 600), self._draft_invoice(customer, 600)
+        # Each alone is under the limit; posted together they are 1,200.
+        self.assertFalse(first.partner_credit_warning)
+        self.assertFalse(second.partner_credit_warning)
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            (first | second).with_user(billing).action_post()
+        self.assertEqual((first | second).mapped("state"), ["draft", "draft"])
+        # Another customer's invoice in the same batch does not count.
+        other = self._draft_invoice(self.on_time.with_company(self.company), 600)
+        (first | other).with_user(billing).action_post()
+        self.assertEqual((first | other).mapped("state"), ["posted", "posted"])
+        self.env.invalidate_all()  # the next request: the first one is in the credit now
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            second.with_user(billing).action_post()
 
     def _draft_invoice(self, partner, amount):
         return self.env["account.move"].create(

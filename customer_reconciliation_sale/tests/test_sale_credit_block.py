@@ -95,3 +95,16 @@ class TestSaleCreditBlock(StatementCommon):
         )
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
+
+    def test_orders_confirmed_together_count_each_other(self):
+        """3,000 open: an order of 1,500 alone stays under the 5,000 limit, two
+        of them confirmed together (6,000) do not."""
+        self.grade.sale_policy = "block"
+        first, second = self._order(1500), self._order(1500)
+        self.assertFalse(first.partner_credit_warning)
+        self.assertFalse(second.partner_credit_warning)
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            (first | second).with_user(self.salesman).action_confirm()
+        self.assertEqual((first | second).mapped("state"), ["draft", "draft"])
+        first.with_user(self.salesman).action_confirm()
+        self.assertEqual(first.state, "sale")
