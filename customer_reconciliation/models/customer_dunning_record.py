@@ -23,6 +23,9 @@ class CustomerDunningRecord(models.Model):
     _inherit = ["mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    # Records are what was sent: only the dunning run makes and fills them
+    # (statement users read them, and may still write in their chatter).
+    _mail_post_access = "read"
 
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
@@ -155,8 +158,8 @@ class CustomerDunningRecord(models.Model):
                     "channel": level.channel,
                 }
             )
-        records = self.create(vals_list)
-        records._send()
+        records = self.sudo().create(vals_list).with_env(self.env)
+        records.sudo()._send()
         return records
 
     def _send(self):

@@ -386,6 +386,33 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertAlmostEqual(record.line_ids.amount_due, 3000.0)
         self.assertAlmostEqual(record.line_ids.amount_residual, 10000.0)
 
+    def test_reminders_are_kept_as_sent(self):
+        """Statement users read reminders and write in their chatter; they
+        cannot change what a reminder asked for."""
+        self._run("2026-11-27")
+        record = self._records()
+        clerk = new_test_user(
+            self.env,
+            login="dunning_reader_user",
+            groups="customer_reconciliation.group_statement_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        as_clerk = record.with_user(clerk)
+        self.assertAlmostEqual(as_clerk.amount_due, 3500.0)
+        self.assertEqual(as_clerk.line_ids.mapped("amount_due"), [1000.0, 2500.0])
+        with self.assertRaises(AccessError):
+            as_clerk.write({"amount_due": 1.0})
+        with self.assertRaises(AccessError):
+            as_clerk.line_ids[0].write({"amount_due": 1.0})
+        with self.assertRaises(AccessError):
+            self.env["customer.dunning.record.line"].with_user(clerk).create(
+                {"record_id": record.id, "move_id": self.inv_1.id, "amount_due": 1.0}
+            )
+        as_clerk.message_post(body="客户说下周付款", message_type="comment")
+        self.assertIn("客户说下周付款", record.message_ids[0].body)
+        self.assertAlmostEqual(record.amount_due, 3500.0)
+
     def test_one_reminder_per_currency(self):
         """A customer billed in CNY and in EUR gets one reminder per currency,
         each in its own currency; only the CNY one has amounts in Chinese words."""
