@@ -77,19 +77,23 @@ class CustomerCreditEngine(models.AbstractModel):
         Returns, per commercial partner with a posted receivable item in the
         company: the number of customer invoices in the window and of those
         fully paid; the amount-weighted average days paid beyond the due date
-        and the share paid by the due date (the payment date of an invoice is
-        the latest of its reconciliations); the open and overdue receivable
-        today, the oldest overdue item's days, the credit limit used; the
-        months since the first invoice, the average monthly sales of the
-        window and DSO; the statements of the window, how many were disputed
-        and confirmed, and the average days to a reply.
+        (per instalment: its payment date is the latest of its
+        reconciliations) and the share of paid invoices paid by their due
+        dates (every instalment on time); the open and overdue receivable
+        today, net of credit notes and payments not matched yet (what Odoo's
+        credit-limit test counts), the oldest overdue item's days, the credit
+        limit used; the months since the first invoice, the average monthly
+        sales of the window, net of its credit notes, and DSO; the statements
+        of the window, how many were disputed and confirmed, and the average
+        days to a reply. An invoice cancelled by a credit note, and that
+        credit note, count for nothing.
         """
         window_start = today - relativedelta(months=window_months)
         window_days = (today - window_start).days
         self.env["account.move.line"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
         self.env["account.move"].flush_model(
-            ["move_type", "invoice_date", "state", "payment_state"]
+            ["move_type", "invoice_date", "state", "payment_state", "reversed_entry_id"]
         )
         self.env["res.partner"].flush_model(["commercial_partner_id", "credit_limit"])
         self.env["customer.statement"].flush_model()
@@ -103,13 +107,15 @@ class CustomerCreditEngine(models.AbstractModel):
             SQL(
                 """
                 WITH receivable AS (
-                    SELECT p.commercial_partner_id AS partner_id, l.id, l.balance,
+                    SELECT p.commercial_partner_id AS partner_id, l.id, l.move_id, l.balance,
                            l.amount_residual, COALESCE(l.date_maturity, l.date) AS due,
-                           m.move_type, m.invoice_date, m.payment_state
+                           m.move_type, m.invoice_date, m.payment_state,
+                           reversed.payment_state AS reversed_state
                       FROM account_move_line l
                       JOIN account_account a ON a.id = l.account_id
                       JOIN account_move m ON m.id = l.move_id
                       JOIN res_partner p ON p.id = l.partner_id
+                 LEFT JOIN account_move reversed ON reversed.id = m.reversed_entry_id
                      WHERE a.account_type = 'asset_receivable'
                        AND l.parent_state = 'posted'
                        AND l.company_id = %(company)s
@@ -117,39 +123,62 @@ class CustomerCreditEngine(models.AbstractModel):
                 ),
                 invoices AS (
                     -- an invoice cancelled by a credit note was neither a sale
-                    -- nor paid (late or not)
-                    SELECT * FROM receivable
+                    -- nor paid (late or not); one row per instalment
+                    SELECT *, COUNT(*) OVER (PARTITION BY move_id) AS terms
+                      FROM receivable
                      WHERE move_type = 'out_invoice'
                        AND payment_state IS DISTINCT FROM 'reversed'
                 ),
+                refunds AS (
+                    -- credit notes of the window (returns, discounts), but not
+                    -- the ones cancelling a whole invoice
+                    SELECT partner_id, SUM(balance) AS amount
+                      FROM receivable
+                     WHERE move_type = 'out_refund'
+                       AND reversed_state IS DISTINCT FROM 'reversed'
+                       AND invoice_date >= %(window_start)s
+                     GROUP BY partner_id
+                ),
                 paid AS (
-                    SELECT i.partner_id, i.balance, i.due, MAX(pr.max_date) AS paid_on
+                    -- each paid instalment, paid on its last reconciliation
+                    SELECT i.partner_id, i.move_id, i.terms, i.balance, i.due,
+                           MAX(pr.max_date) AS paid_on
                       FROM invoices i
                       JOIN account_partial_reconcile pr ON pr.debit_move_id = i.id
                      WHERE i.amount_residual = 0
                        AND i.invoice_date >= %(window_start)s
-                     GROUP BY i.id, i.partner_id, i.balance, i.due
+                     GROUP BY i.id, i.partner_id, i.move_id, i.terms, i.balance, i.due
+                ),
+                paid_invoice AS (
+                    -- invoices with every instalment paid, on time when each was
+                    SELECT partner_id, BOOL_AND(paid_on <= due) AS on_time
+                      FROM paid
+                     GROUP BY partner_id, move_id
+                    HAVING COUNT(*) = MAX(terms)
                 ),
                 paid_stats AS (
-                    SELECT partner_id, COUNT(*) AS paid_count,
+                    SELECT partner_id,
                            SUM(balance * GREATEST(paid_on - due, 0)) / NULLIF(SUM(balance), 0)
-                               AS days_beyond_terms,
-                           100.0 * COUNT(*) FILTER (WHERE paid_on <= due) / COUNT(*)
-                               AS on_time_rate
+                               AS days_beyond_terms
                       FROM paid GROUP BY partner_id
+                ),
+                paid_invoice_stats AS (
+                    SELECT partner_id, COUNT(*) AS paid_count,
+                           100.0 * COUNT(*) FILTER (WHERE on_time) / COUNT(*) AS on_time_rate
+                      FROM paid_invoice GROUP BY partner_id
                 ),
                 invoice_stats AS (
                     SELECT partner_id,
-                           COUNT(*) FILTER (WHERE invoice_date >= %(window_start)s)
+                           COUNT(DISTINCT move_id) FILTER (WHERE invoice_date >= %(window_start)s)
                                AS invoice_count,
                            COALESCE(SUM(balance) FILTER (WHERE invoice_date >= %(window_start)s),
                                     0) AS window_sales,
                            MIN(invoice_date) AS first_invoice
                       FROM invoices GROUP BY partner_id
                 ),
-                open_stats AS (
+                gross_stats AS (
                     SELECT partner_id,
-                           SUM(GREATEST(amount_residual, 0)) AS open_amount,
+                           SUM(amount_residual) AS net_open,
                            COALESCE(SUM(amount_residual)
                                FILTER (WHERE amount_residual > 0 AND due < %(today)s), 0)
                                AS overdue_amount,
@@ -157,6 +186,17 @@ class CustomerCreditEngine(models.AbstractModel):
                                FILTER (WHERE amount_residual > 0 AND due < %(today)s), 0)
                                AS oldest_overdue_days
                       FROM receivable GROUP BY partner_id
+                ),
+                open_stats AS (
+                    -- net of credit notes and payments not matched yet: a
+                    -- customer whose unmatched payment covers its invoices
+                    -- owes nothing and is overdue with nothing
+                    SELECT partner_id,
+                           GREATEST(net_open, 0) AS open_amount,
+                           LEAST(overdue_amount, GREATEST(net_open, 0)) AS overdue_amount,
+                           CASE WHEN net_open > 0 THEN oldest_overdue_days ELSE 0 END
+                               AS oldest_overdue_days
+                      FROM gross_stats
                 ),
                 statement_stats AS (
                     SELECT s.partner_id, COUNT(*) AS statement_count,
@@ -182,8 +222,8 @@ class CustomerCreditEngine(models.AbstractModel):
                 )
                 SELECT o.partner_id,
                        COALESCE(i.invoice_count, 0) AS invoice_count,
-                       COALESCE(ps.paid_count, 0) AS paid_invoice_count,
-                       ps.days_beyond_terms, ps.on_time_rate,
+                       COALESCE(pis.paid_count, 0) AS paid_invoice_count,
+                       ps.days_beyond_terms, pis.on_time_rate,
                        o.open_amount, o.overdue_amount, o.oldest_overdue_days,
                        CASE WHEN o.open_amount > 0
                             THEN 100.0 * o.overdue_amount / o.open_amount ELSE 0 END
@@ -197,9 +237,11 @@ class CustomerCreditEngine(models.AbstractModel):
                        CASE WHEN i.first_invoice IS NOT NULL
                             THEN (%(today)s - i.first_invoice) / 30.4375 END
                            AS tenure_months,
-                       COALESCE(i.window_sales, 0) / %(window_months)s AS monthly_sales,
-                       CASE WHEN i.window_sales > 0
-                            THEN o.open_amount / i.window_sales * %(window_days)s END AS dso,
+                       GREATEST(COALESCE(i.window_sales, 0) + COALESCE(r.amount, 0), 0)
+                           / %(window_months)s AS monthly_sales,
+                       CASE WHEN COALESCE(i.window_sales, 0) + COALESCE(r.amount, 0) > 0
+                            THEN o.open_amount / (i.window_sales + COALESCE(r.amount, 0))
+                                 * %(window_days)s END AS dso,
                        COALESCE(ss.statement_count, 0) AS statement_count,
                        100.0 * ss.disputed_count / NULLIF(ss.statement_count, 0)
                            AS dispute_rate,
@@ -210,6 +252,8 @@ class CustomerCreditEngine(models.AbstractModel):
                   JOIN res_partner cp ON cp.id = o.partner_id
                   LEFT JOIN invoice_stats i ON i.partner_id = o.partner_id
                   LEFT JOIN paid_stats ps ON ps.partner_id = o.partner_id
+                  LEFT JOIN paid_invoice_stats pis ON pis.partner_id = o.partner_id
+                  LEFT JOIN refunds r ON r.partner_id = o.partner_id
                   LEFT JOIN statement_stats ss ON ss.partner_id = o.partner_id
                  ORDER BY o.partner_id
                 """,

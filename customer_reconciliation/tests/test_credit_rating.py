@@ -212,6 +212,45 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.score, expected)
         self.assertAlmostEqual(rating.score, 55.1, places=1)
 
+    def test_instalments_credit_notes_and_unmatched_credit(self):
+        """Three invoices of two instalments (30 % at once, 70 % in 60 days),
+        one of them paid 10 days late; an overdue invoice of 500; a credit
+        note of 600 not matched to anything."""
+        customer = self._customer("分期付款客户")
+        term = self.env.ref("account.account_payment_term_advance_60days")
+        for index, late_days in enumerate((0, 10, 0)):
+            day = date(2026, 5 + index, 1)
+            invoice = self._draft_invoice(customer, 1000)
+            invoice.write({"invoice_date": day, "date": day, "invoice_payment_term_id": term.id})
+            invoice.action_post()
+            self._pay(invoice, 300, day)
+            self._pay(invoice, 700, day + timedelta(days=60 + late_days))
+            self.assertEqual(invoice.payment_state, "paid")
+        self._invoice(customer, date(2026, 9, 1), 500, due=date(2026, 10, 1))
+        self._invoice(customer, date(2026, 8, 1), 600, move_type="out_refund")
+        self._rate()
+        rating = self._rating(customer)
+        self.assertRecordValues(
+            rating,
+            [
+                {
+                    # invoices, not instalments
+                    "invoice_count": 4,
+                    "paid_invoice_count": 3,
+                    # 700 paid 10 days late out of 3,000 paid
+                    "days_beyond_terms": round(700 * 10 / 3000, 1),
+                    "on_time_rate": round(200 / 3, 1),
+                    # the credit note of 600 covers the overdue 500: nothing is owed
+                    "open_amount": 0.0,
+                    "overdue_amount": 0.0,
+                    "oldest_overdue_days": 0.0,
+                    "overdue_ratio": 0.0,
+                    # sales net of the credit note
+                    "monthly_sales": round((3000 + 500 - 600) / 12, 2),
+                }
+            ],
+        )
+
     def test_newcomer_is_not_rated(self):
         self._rate()
         rating = self._rating(self.newcomer)
