@@ -151,10 +151,16 @@ class CustomerDunningLevel(models.Model):
         invoice first seen past it gets the highest other level, and the
         notice at the next run.
 
+        A final notice states the customer's whole overdue debt: for a
+        legal notice level the query also gives the customer's other overdue
+        invoices in the currency (dunnable ones, past the due date of their
+        oldest unpaid instalment), listed on the notice without being sent
+        its level.
+
         :return: list of ``(company id, commercial partner id, level id,
-            currency id, [invoice ids])``, one per customer, level and
-            invoice currency, ordered by customer, company, level order and
-            currency.
+            currency id, [invoice ids], [other overdue invoice ids])``, one
+            per customer, level and invoice currency, ordered by customer,
+            company, level order and currency.
         """
         if not companies:
             return []
@@ -260,7 +266,7 @@ class CustomerDunningLevel(models.Model):
                 SELECT DISTINCT ON (candidate.move_id)
                        candidate.move_id, candidate.company_id, candidate.partner_id,
                        candidate.currency_id, level.id AS level_id, level.rank,
-                       sent.rank AS sent_rank
+                       level.legal_notice, sent.rank AS sent_rank
                   FROM candidate
              LEFT JOIN sent ON sent.move_id = candidate.move_id
                   JOIN net
@@ -279,15 +285,30 @@ class CustomerDunningLevel(models.Model):
                            AND lower.rank < level.rank
                     )
               ORDER BY candidate.move_id, level.rank DESC
+            ),
+            grouped AS (
+                SELECT reached.company_id, reached.partner_id, reached.level_id,
+                       reached.rank, reached.currency_id, reached.legal_notice,
+                       ARRAY_AGG(reached.move_id ORDER BY reached.move_id) AS move_ids
+                  FROM reached
+                 WHERE reached.sent_rank IS NULL OR reached.sent_rank < reached.rank
+              GROUP BY reached.company_id, reached.partner_id, reached.level_id, reached.rank,
+                       reached.currency_id, reached.legal_notice
             )
-            SELECT reached.company_id, reached.partner_id, reached.level_id,
-                   reached.currency_id,
-                   ARRAY_AGG(reached.move_id ORDER BY reached.move_id)
-              FROM reached
-             WHERE reached.sent_rank IS NULL OR reached.sent_rank < reached.rank
-          GROUP BY reached.company_id, reached.partner_id, reached.level_id, reached.rank,
-                   reached.currency_id
-          ORDER BY reached.partner_id, reached.company_id, reached.rank, reached.currency_id
+            SELECT grouped.company_id, grouped.partner_id, grouped.level_id,
+                   grouped.currency_id, grouped.move_ids,
+                   -- a final notice also lists the customer's other overdue invoices
+                   CASE WHEN grouped.legal_notice THEN ARRAY(
+                       SELECT other.move_id FROM candidate other
+                        WHERE other.company_id = grouped.company_id
+                          AND other.partner_id = grouped.partner_id
+                          AND other.currency_id = grouped.currency_id
+                          AND other.days_due > 0
+                          AND other.move_id <> ALL(grouped.move_ids)
+                     ORDER BY other.move_id
+                   ) ELSE ARRAY[]::integer[] END
+              FROM grouped
+          ORDER BY grouped.partner_id, grouped.company_id, grouped.rank, grouped.currency_id
             """,
             company_ids=companies.ids,
             todays=json.dumps(
@@ -333,10 +354,10 @@ class CustomerDunningLevel(models.Model):
         """
         rows = self._get_dunning_groups(companies, today)
         groups = defaultdict(list)
-        for __, partner_id, level_id, __, move_ids in rows:
-            groups[partner_id].append((level_id, move_ids))
+        for __, partner_id, level_id, __, move_ids, other_ids in rows:
+            groups[partner_id].append((level_id, move_ids, other_ids))
         partners = self.env["res.partner"].browse(list(groups))
-        all_move_ids = [move_id for row in rows for move_id in row[4]]
+        all_move_ids = [move_id for row in rows for move_id in row[4] + row[5]]
         levels = self.browse({row[2] for row in rows})
         Move = self.env["account.move"]
         Record = self.env["customer.dunning.record"].with_context(
@@ -352,9 +373,10 @@ class CustomerDunningLevel(models.Model):
                         levels.browse(level_id).with_prefetch(levels._prefetch_ids),
                         partner,
                         Move.browse(move_ids).with_prefetch(all_move_ids),
+                        Move.browse(other_ids).with_prefetch(all_move_ids),
                     )
                     for partner in chunk
-                    for level_id, move_ids in groups[partner.id]
+                    for level_id, move_ids, other_ids in groups[partner.id]
                 ],
                 today,
             )

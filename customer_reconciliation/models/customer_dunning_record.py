@@ -131,20 +131,25 @@ class CustomerDunningRecord(models.Model):
     def _dun(self, reminders, today=None):
         """Record and send reminders.
 
-        :param reminders: list of ``(level, partner, invoices)``, one reminder
-            of ``level`` to the commercial ``partner`` for its ``invoices``,
-            all in one currency
+        :param reminders: list of ``(level, partner, invoices, others)``,
+            one reminder of ``level`` to the commercial ``partner`` for its
+            ``invoices``, all in one currency, also listing its ``others``
+            overdue invoices (a final notice states the whole overdue debt;
+            they are not sent the level)
         :param today: the day of the run, the company's unless given
         :return: the dunning records made
         """
         Line = self.env["customer.dunning.record.line"]
         vals_list = []
-        for level, partner, invoices in reminders:
+        for level, partner, invoices, others in reminders:
             currency = invoices.currency_id.ensure_one()
             contact = partner.browse(partner.address_get(["invoice"])["invoice"])
-            lines = Line._values_for(
-                invoices, level, today or level.company_id._reconciliation_today()
-            )
+            day = today or level.company_id._reconciliation_today()
+            # The instalments that reached the level (for a reminder before
+            # the due date, those falling due within its days), and the
+            # other invoices' overdue ones.
+            lines = Line._values_for(invoices, fields.Date.subtract(day, days=level.days), day)
+            lines += Line._values_for(others, day, day, reached=False)
             vals_list.append(
                 {
                     "company_id": level.company_id.id,
@@ -259,7 +264,7 @@ class CustomerDunningRecord(models.Model):
                 self.env._(
                     "%(level)s: remind the customer of %(count)s invoice(s), %(amount)s",
                     level=record.level_id.name,
-                    count=len(record.invoice_ids),
+                    count=record._listed_count(),
                     amount=record._format_amount(),
                 ),
             )
@@ -279,7 +284,7 @@ class CustomerDunningRecord(models.Model):
             % self.env._(
                 "%(level)s: letter for %(count)s invoice(s), %(amount)s, to print and send.",
                 level=self.level_id.name,
-                count=len(self.invoice_ids),
+                count=self._listed_count(),
                 amount=self._format_amount(),
             ),
             attachments=[(filename, content)],
@@ -295,6 +300,11 @@ class CustomerDunningRecord(models.Model):
             "customer_reconciliation.mail_activity_dunning_letter",
             self.env._("%(level)s: print and send the letter", level=self.level_id.name),
         )
+
+    def _listed_count(self):
+        """Invoices the reminder lists (a final notice lists every overdue one)."""
+        self.ensure_one()
+        return len(self.line_ids) or len(self.invoice_ids)
 
     def _format_amount(self):
         return format_amount(self.env, self.amount_due, self.currency_id)

@@ -39,16 +39,20 @@ class CustomerDunningRecordLine(models.Model):
         help="What the reminder asked for: the instalments of the invoice due by the level's "
         "day, all of it for an invoice paid at once.",
     )
+    level_reached = fields.Boolean(
+        readonly=True,
+        help="The invoice reached the reminder's level. A final notice also lists the "
+        "customer's other overdue invoices, which were not sent its level.",
+    )
 
     @api.model
-    def _values_for(self, invoices, level, today):
-        """Values of the lines of a reminder of ``level`` for ``invoices`` on ``today``.
+    def _values_for(self, invoices, due_by, today, reached=True):
+        """Values of the lines of a reminder made on ``today`` for ``invoices``.
 
-        An instalment counts when the level is reached for it: it is due by
-        ``today`` minus the level's days (for a reminder before the due date,
-        the instalments falling due within those days).
+        The amount asked for an invoice is the residual of its instalments
+        due by ``due_by`` (all of it when none is, or for an invoice paid at
+        once).
         """
-        reached_by = fields.Date.subtract(today, days=level.days)
         values = []
         for invoice in invoices:
             currency = invoice.currency_id
@@ -61,7 +65,7 @@ class CustomerDunningRecordLine(models.Model):
             residual = invoice.amount_residual
             due = currency.round(
                 sum(
-                    unpaid.filtered(lambda line: line.date_maturity <= reached_by).mapped(
+                    unpaid.filtered(lambda line: line.date_maturity <= due_by).mapped(
                         "amount_residual_currency"
                     )
                 )
@@ -78,6 +82,7 @@ class CustomerDunningRecordLine(models.Model):
                     "amount_total": invoice.amount_total,
                     "amount_residual": residual,
                     "amount_due": due,
+                    "level_reached": reached,
                 }
             )
         return values

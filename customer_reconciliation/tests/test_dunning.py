@@ -595,7 +595,15 @@ class TestDunning(StatementCommon, MockEmail):
         letter = self._records().filtered(lambda r: r.level_id == self.level_legal)
         self.assertEqual(letter.invoice_ids, big)
         self.assertEqual(letter.channel, "letter")
-        self.assertEqual(letter.amount_due_words, "壹万贰仟叁佰肆拾伍元陆角整")
+        # The notice states the whole overdue debt: the other overdue invoices
+        # are listed, not sent the notice (the later one is not due yet).
+        self.assertEqual(
+            [(line.move_id, line.level_reached, line.amount_due) for line in letter.line_ids],
+            [(big, True, 12345.6), (self.inv_1, False, 1000.0), (self.inv_2, False, 2500.0)],
+        )
+        self.assertAlmostEqual(letter.amount_due, 15845.6)
+        self.assertEqual(letter.amount_due_words, "壹万伍仟捌佰肆拾伍元陆角整")
+        self.assertEqual(self.inv_1.dunning_level_id, self.level_second)
         # The letter is on the customer's chatter, with an activity to print and send it.
         message = letter.mail_message_id
         self.assertEqual(message.model, "res.partner")
@@ -616,13 +624,15 @@ class TestDunning(StatementCommon, MockEmail):
         for text in (
             "最后催款通知函",
             big.name,
+            self.inv_1.name,
             "12,345.60",
-            "壹万贰仟叁佰肆拾伍元陆角整",
+            "15,845.60",
+            "壹万伍仟捌佰肆拾伍元陆角整",
             self.company.name,
             "5</strong> 日内",
         ):
             self.assertIn(text, html)
-        self.assertNotIn(self.inv_1.name, html)
+        self.assertNotIn(self.inv_later.name, html)
         self.assertNotIn("催款函 Payment Reminder", html)
         # Printed again after a part payment, the letter still says what it asked for.
         self._pay(big, 345.6, "2026-12-02")
