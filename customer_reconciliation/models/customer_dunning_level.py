@@ -366,8 +366,10 @@ class CustomerDunningLevel(models.Model):
             mail_create_nosubscribe=True,
         )
 
+        made = {}  # customer id: reminders made (set again when retried alone)
+
         def process(chunk):
-            Record._dun(
+            records = Record._dun(
                 [
                     (
                         levels.browse(level_id).with_prefetch(levels._prefetch_ids),
@@ -380,6 +382,10 @@ class CustomerDunningLevel(models.Model):
                 ],
                 today,
             )
+            for partner in chunk:
+                made[partner.id] = 0
+            for record in records:
+                made[record.partner_id.id] += 1
 
         def on_failure(partner, error):
             partner._message_log(
@@ -396,7 +402,7 @@ class CustomerDunningLevel(models.Model):
         )
         return {
             "customers": len(done),
-            "messages": sum(len(groups[partner_id]) for partner_id in done.ids),
+            "messages": sum(made.get(partner_id, 0) for partner_id in done.ids),
             "failed": len(failed),
         }
 

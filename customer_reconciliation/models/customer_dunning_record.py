@@ -132,40 +132,64 @@ class CustomerDunningRecord(models.Model):
         """Record and send reminders.
 
         :param reminders: list of ``(level, partner, invoices, others)``,
-            one reminder of ``level`` to the commercial ``partner`` for its
+            a reminder of ``level`` to the commercial ``partner`` for its
             ``invoices``, all in one currency, also listing its ``others``
             overdue invoices (a final notice states the whole overdue debt;
             they are not sent the level)
         :param today: the day of the run, the company's unless given
-        :return: the dunning records made
+        :return: the dunning records made: one per reminder and contact
+            (see :meth:`_dunning_contacts`)
         """
         Line = self.env["customer.dunning.record.line"]
         vals_list = []
         for level, partner, invoices, others in reminders:
             currency = invoices.currency_id.ensure_one()
-            contact = partner.browse(partner.address_get(["invoice"])["invoice"])
             day = today or level.company_id._reconciliation_today()
-            # The instalments that reached the level (for a reminder before
-            # the due date, those falling due within its days), and the
-            # other invoices' overdue ones.
-            lines = Line._values_for(invoices, fields.Date.subtract(day, days=level.days), day)
-            lines += Line._values_for(others, day, day, reached=False)
-            vals_list.append(
-                {
-                    "company_id": level.company_id.id,
-                    "currency_id": currency.id,
-                    "partner_id": partner.id,
-                    "contact_id": contact.id,
-                    "level_id": level.id,
-                    "invoice_ids": [Command.set(invoices.ids)],
-                    "line_ids": [Command.create(line) for line in lines],
-                    "amount_due": currency.round(sum(line["amount_due"] for line in lines)),
-                    "channel": level.channel,
-                }
-            )
+            for contact, contact_invoices in self._dunning_contacts(level, partner, invoices):
+                # The instalments that reached the level (for a reminder
+                # before the due date, those falling due within its days),
+                # and the other invoices' overdue ones.
+                lines = Line._values_for(
+                    contact_invoices, fields.Date.subtract(day, days=level.days), day
+                )
+                lines += Line._values_for(others, day, day, reached=False)
+                vals_list.append(
+                    {
+                        "company_id": level.company_id.id,
+                        "currency_id": currency.id,
+                        "partner_id": partner.id,
+                        "contact_id": contact.id,
+                        "level_id": level.id,
+                        "invoice_ids": [Command.set(contact_invoices.ids)],
+                        "line_ids": [Command.create(line) for line in lines],
+                        "amount_due": currency.round(sum(line["amount_due"] for line in lines)),
+                        "channel": level.channel,
+                    }
+                )
         records = self.sudo().create(vals_list).with_env(self.env)
         records.sudo()._send()
         return records
+
+    @api.model
+    def _dunning_contacts(self, level, partner, invoices):
+        """``[(contact, invoices)]``: who is reminded of which invoices.
+
+        An invoice addressed to one of the customer's contacts (a branch, a
+        buyer) is reminded to that contact when it has an e-mail address;
+        the others go to the customer's invoice address. A final notice is
+        the company's business: it goes whole to the invoice address.
+        """
+        default = partner.browse(partner.address_get(["invoice"])["invoice"])
+        if level.legal_notice:
+            return [(default, invoices)]
+        by_contact = invoices.grouped(
+            lambda invoice: (
+                invoice.partner_id
+                if invoice.partner_id != partner and invoice.partner_id.email
+                else default
+            )
+        )
+        return sorted(by_contact.items(), key=lambda item: item[1][:1].id)
 
     def _send(self):
         """Send the records by their channel: ``_send_email``, ``_send_activity``..."""

@@ -237,6 +237,39 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(by_level[self.level_second], late)
         self.assertEqual(len(self._mails_to(third)), 2)
 
+    def test_invoice_addressed_to_a_contact_is_reminded_to_it(self):
+        """An invoice made out to a branch reminds the branch; the customer's
+        other invoices still go to its invoice address."""
+        branch = self.env["res.partner"].create(
+            {
+                "name": "华信宁波分公司",
+                "type": "other",
+                "parent_id": self.customer.id,
+                "email": "nb@huaxin.example.com",
+            }
+        )
+        nobody = self.env["res.partner"].create(
+            {"name": "采购员", "type": "contact", "parent_id": self.customer.id}
+        )
+        branch_invoice = self._invoice(branch, "2026-10-26", 600, due=DUE)
+        no_email_invoice = self._invoice(nobody, "2026-10-27", 400, due=DUE)
+        summary = self._run("2026-11-17")
+        self.assertEqual(summary, {"customers": 1, "messages": 2, "failed": 0})
+        by_contact = {record.contact_id: record for record in self._records()}
+        self.assertEqual(set(by_contact), {self.accountant, branch})
+        self.assertEqual(
+            by_contact[self.accountant].invoice_ids, self.inv_1 | self.inv_2 | no_email_invoice
+        )
+        self.assertEqual(by_contact[branch].invoice_ids, branch_invoice)
+        self.assertAlmostEqual(by_contact[branch].amount_due, 600.0)
+        mail = self._mails_to(branch)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(branch_invoice.name, mail.body_html)
+        self.assertNotIn(self.inv_1.name, mail.body_html)
+        self.assertEqual(len(self._mails_to(self.accountant)), 1)
+        # Both sent: the next level goes the same way, nothing is sent twice.
+        self.assertEqual(self._run("2026-11-18")["messages"], 0)
+
     # ------------------------------------------------------------------
     # What is left out
     # ------------------------------------------------------------------
