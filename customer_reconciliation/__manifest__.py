@@ -18,6 +18,7 @@
         "data/mail_activity_type_data.xml",
         "report/customer_statement_report.xml",
         "report/customer_statement_templates.xml",
+        "report/customer_balance_confirmation_templates.xml",
         "data/mail_template_data.xml",
         "data/customer_dunning_data.xml",
         "data/ir_cron_dunning_data.xml",

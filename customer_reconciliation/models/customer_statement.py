@@ -318,6 +318,20 @@ class CustomerStatement(models.Model):
                 else statement.partner_id.name or ""
             )
 
+    def _confirmation_balances(self):
+        """``[(currency, balance)]`` the balance confirmation asks about: the
+        closing balance in each currency of the statement, the company's
+        first (its items only, when there are foreign-currency sections).
+        A positive balance is owed by the customer."""
+        self.ensure_one()
+        sections = self.currency_section_ids
+        own = self.currency_id.round(
+            self.closing_balance - sum(sections.mapped("closing_balance_company"))
+        )
+        balances = [] if sections and self.currency_id.is_zero(own) else [(self.currency_id, own)]
+        balances += [(section.currency_id, section.closing_balance) for section in sections]
+        return balances
+
     def _get_report_base_filename(self):
         self.ensure_one()
         return self.env._("Statement %(name)s", name=self.name.replace("/", "-"))

@@ -11,6 +11,13 @@ class ResCompany(models.Model):
         help="Used for customers that have no statement policy of their own.",
     )
 
+    statement_auditor_id = fields.Many2one(
+        "res.partner",
+        string="Audit Firm",
+        help="The accounting firm auditing the company: balance confirmations (询证函) ask "
+        "customers to reply to it directly. Without one, they reply to the company.",
+    )
+
     def _reconciliation_tz(self):
         """Time zone in which the company's days begin and end.
 

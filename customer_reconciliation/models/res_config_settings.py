@@ -15,6 +15,10 @@ class ResConfigSettings(models.TransientModel):
         "the days of this time zone, also when the scheduler runs them.",
     )
 
+    statement_auditor_id = fields.Many2one(
+        related="company_id.statement_auditor_id", readonly=False
+    )
+
     def action_run_statement_generation(self):
         """Run now: generate the due statements of this company's policies."""
         policies = self.env["customer.statement.policy"].search(

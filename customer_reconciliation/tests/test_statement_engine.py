@@ -540,6 +540,52 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertEqual(ordered.mapped("running_balance"), [800.0, 850.0, 250.0, 370.0])
         self.assertAlmostEqual(ordered[-1].running_balance, statement.closing_balance)
 
+    def test_balance_confirmation_letter(self):
+        """The 询证函 asks about the closing balance in each currency: 50 CNY of
+        CNY items, 40 EUR (320 CNY at book value), 370 CNY in all."""
+        statement = self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
+        self.assertEqual(
+            [(currency.name, amount) for currency, amount in statement._confirmation_balances()],
+            [("CNY", 50.0), ("EUR", 40.0)],
+        )
+        report = "customer_reconciliation.action_report_customer_balance_confirmation"
+
+        def render():
+            html = self.env["ir.actions.report"]._render_qweb_html(report, statement.ids)[0]
+            return str(html, "utf-8")
+
+        html = render()
+        for text in ("企业询证函", statement.name, "贵公司欠本公司", "并非催款结算", "370.00"):
+            self.assertIn(text, html)
+        self.assertIn("为核对双方的往来款项", html)
+        self.assertIn(self.company.name, html.split("回函地址")[1])  # replies to the company
+        # With an audit firm, the customer replies to the auditors.
+        auditor = self.env["res.partner"].create(
+            {
+                "name": "立信会计师事务所（特殊普通合伙）",
+                "is_company": True,
+                "street": "南京东路 61 号",
+                "city": "上海",
+                "email": "confirm@audit.example.com",
+            }
+        )
+        settings = self.env["res.config.settings"].create({"statement_auditor_id": auditor.id})
+        settings.execute()
+        self.assertEqual(self.company.statement_auditor_id, auditor)
+        html = render()
+        self.assertIn("正在审计本公司的财务报表", html)
+        self.assertIn("南京东路 61 号", html.split("回函地址")[1])
+        self.assertIn("confirm@audit.example.com", html)
+        # A customer in credit: the balance is what the company owes it.
+        self._pay(self.cny_invoice, 80, "2026-09-25")
+        statement.action_recompute()
+        self.assertEqual(
+            [(currency.name, amount) for currency, amount in statement._confirmation_balances()],
+            [("CNY", -30.0), ("EUR", 40.0)],
+        )
+        owed_to_you = render().split("confirmation_balances")[1].split("</tr>")[1]
+        self.assertRegex(owed_to_you, r"(?s)<td[^>]*>\s*</td>\s*<td[^>]*>\s*<span[^>]*>.*30\.00")
+
     def test_hash_equals_reference_serialisation(self):
         """The hash PostgreSQL prepares equals the pure-Python reference one."""
         statement = self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
