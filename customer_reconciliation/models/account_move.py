@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import api, fields, models
 from odoo.tools.sql import create_index
 
@@ -64,13 +62,18 @@ class AccountMove(models.Model):
         rest in 60 days", the first 30% is overdue from the invoice date on.
         """
         self.ensure_one()
-        unpaid = self.line_ids.filtered(
+        unpaid = self._dunning_unpaid_terms()
+        return min(unpaid.mapped("date_maturity"), default=False) or self.invoice_date_due
+
+    def _dunning_unpaid_terms(self):
+        """The instalments (payment term lines) of this invoice still unpaid."""
+        self.ensure_one()
+        return self.line_ids.filtered(
             lambda line: (
                 line.display_type == "payment_term"
                 and line.company_currency_id.compare_amounts(line.amount_residual, 0) > 0
             )
         )
-        return min(unpaid.mapped("date_maturity"), default=False) or self.invoice_date_due
 
     @api.depends("dunning_record_ids.level_id", "dunning_record_ids.date")
     def _compute_dunning_level(self):
@@ -95,17 +98,15 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         # A customer whose credit grade blocks sales above the limit cannot be
-        # invoiced further (Odoo's own credit-limit test), unless a manager
-        # posts. Invoices posted together count each other: each is tested
-        # with the ones of the same customer before it in the batch.
-        earlier = defaultdict(float)
-        for move in self.filtered(lambda m: m.move_type == "out_invoice"):
-            key = (move.commercial_partner_id, move.company_id)
-            move.partner_id._check_credit_grade_block(
-                move, warning=move._credit_warning_with(earlier[key]) if earlier[key] else None
-            )
-            earlier[key] += move.amount_total_signed
+        # invoiced further (Odoo's own credit-limit test), unless a manager posts.
+        self.env["res.partner"]._check_credit_grade_blocks(
+            self.filtered(lambda m: m.move_type == "out_invoice")
+        )
         return super()._post(soft=soft)
+
+    def _credit_amount(self):
+        """What this invoice adds to the customer's credit, company currency."""
+        return self.amount_total_signed
 
     def _credit_warning_with(self, amount):
         """Odoo's credit-limit warning of this draft invoice had ``amount``
@@ -114,13 +115,8 @@ class AccountMove(models.Model):
         move = self.with_company(self.company_id)
         if not move.company_id.account_use_credit_limit:
             return ""
-        total_field = (
-            "total_amount_currency"
-            if move.currency_id == move.company_currency_id
-            else "total_amount"
-        )
         return move._build_credit_warning_message(
             move,
-            current_amount=move.tax_totals[total_field] + amount,
+            current_amount=move._credit_amount() + amount,
             exclude_amount=move._get_partner_credit_warning_exclude_amount(),
         )

@@ -1,6 +1,6 @@
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from markupsafe import Markup
 
@@ -366,7 +366,7 @@ class CustomerDunningLevel(models.Model):
             mail_create_nosubscribe=True,
         )
 
-        made = {}  # customer id: reminders made (set again when retried alone)
+        made = Counter()  # customer id: reminders made (set again when retried alone)
 
         def process(chunk):
             records = Record._dun(
@@ -382,10 +382,9 @@ class CustomerDunningLevel(models.Model):
                 ],
                 today,
             )
-            for partner in chunk:
-                made[partner.id] = 0
-            for record in records:
-                made[record.partner_id.id] += 1
+            for partner_id in chunk.ids:
+                made[partner_id] = 0
+            made.update(record.partner_id.id for record in records)
 
         def on_failure(partner, error):
             partner._message_log(
@@ -402,7 +401,7 @@ class CustomerDunningLevel(models.Model):
         )
         return {
             "customers": len(done),
-            "messages": sum(made.get(partner_id, 0) for partner_id in done.ids),
+            "messages": sum(made[partner_id] for partner_id in done.ids),
             "failed": len(failed),
         }
 

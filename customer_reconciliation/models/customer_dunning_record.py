@@ -145,14 +145,15 @@ class CustomerDunningRecord(models.Model):
         for level, partner, invoices, others in reminders:
             currency = invoices.currency_id.ensure_one()
             day = today or level.company_id._reconciliation_today()
+            # the other invoices' overdue instalments (a final notice only)
+            other_lines = Line._values_for(others, day, day, reached=False)
             for contact, contact_invoices in self._dunning_contacts(level, partner, invoices):
                 # The instalments that reached the level (for a reminder
-                # before the due date, those falling due within its days),
-                # and the other invoices' overdue ones.
+                # before the due date, those falling due within its days).
                 lines = Line._values_for(
                     contact_invoices, fields.Date.subtract(day, days=level.days), day
                 )
-                lines += Line._values_for(others, day, day, reached=False)
+                lines += other_lines
                 vals_list.append(
                     {
                         "company_id": level.company_id.id,

@@ -56,21 +56,15 @@ class CustomerDunningRecordLine(models.Model):
         values = []
         for invoice in invoices:
             currency = invoice.currency_id
-            unpaid = invoice.line_ids.filtered(
-                lambda line: (
-                    line.display_type == "payment_term"
-                    and line.company_currency_id.compare_amounts(line.amount_residual, 0) > 0
-                )
-            )
             residual = invoice.amount_residual
             due = currency.round(
                 sum(
-                    unpaid.filtered(lambda line: line.date_maturity <= due_by).mapped(
-                        "amount_residual_currency"
-                    )
+                    invoice._dunning_unpaid_terms()
+                    .filtered(lambda line: line.date_maturity <= due_by)
+                    .mapped("amount_residual_currency")
                 )
             )
-            if currency.compare_amounts(due, 0) <= 0 or currency.compare_amounts(due, residual) > 0:
+            if currency.compare_amounts(due, 0) <= 0:
                 due = residual
             due_date = invoice._dunning_due_date()
             values.append(

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -299,15 +301,29 @@ class ResPartner(models.Model):
         action["context"] = {"search_default_filter_current": 0}
         return action
 
-    def _check_credit_grade_block(self, record, warning=None):
+    @api.model
+    def _check_credit_grade_blocks(self, records):
+        """Apply the customers' grades to ``records`` confirmed together
+        (invoices being posted, sales orders being confirmed), which count
+        each other: each is tested with the ones of the same customer and
+        company before it. ``records`` give ``_credit_amount()`` and
+        ``_credit_warning_with(amount)``.
+        """
+        earlier = defaultdict(float)
+        for record in records:
+            key = (record.partner_id.commercial_partner_id, record.company_id)
+            record.partner_id._check_credit_grade_block(record, earlier[key])
+            earlier[key] += record._credit_amount()
+
+    def _check_credit_grade_block(self, record, earlier=0.0):
         """Apply the customer's grade to ``record`` (an invoice being posted, a
         sales order being confirmed, both still drafts) when it goes over the
-        credit limit.
+        credit limit, with ``earlier`` (company currency) of other documents
+        confirmed before it.
 
         Whether it does is Odoo's own test, the record's credit warning (off
         when the company does not use credit limits; it counts what a sales
-        order already added only once), or ``warning`` when given (the same
-        test counting other documents confirmed with it). A "warn" grade lets it through with a
+        order already added only once). A "warn" grade lets it through with a
         note; a "block" grade refuses it, unless a statement manager goes
         over the limit, which is noted on the record.
         """
@@ -316,7 +332,7 @@ class ResPartner(models.Model):
         grade = partner.credit_grade_id.sudo()
         if not grade or grade.sale_policy == "none":
             return
-        message = record.partner_credit_warning if warning is None else warning
+        message = record._credit_warning_with(earlier) if earlier else record.partner_credit_warning
         if not message:
             return
         if grade.sale_policy == "warn":

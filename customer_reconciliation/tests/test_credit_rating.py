@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..models.customer_credit_engine import CustomerCreditEngine
+from ..models.customer_credit_factor import FACTORS
 from .common import StatementCommon
 from .test_statement_confirmation import SIGNATURE
 
@@ -289,15 +290,14 @@ class TestCreditRating(StatementCommon):
     def test_explanation_in_the_users_number_format(self):
         self._rate()
         self.env["res.lang"]._activate_lang("fr_FR")
-        rows = dict(
-            (label, (value, pts))
-            for label, value, pts, __ in self._rating(self.on_time)
-            .with_context(lang="fr_FR")
-            ._factor_rows()
-        )
-        value, pts = next(v for label, v in rows.items() if "%" in label and "100,0" in v[0])
-        self.assertEqual((value, pts), ("100,0", "100"))
-        self.assertIn("333,3", [value for value, __ in rows.values()])  # monthly sales
+        rating = self._rating(self.on_time).with_context(lang="fr_FR")
+        # the rows follow the factors' order; labels aside, in French
+        rows = {
+            code: row[1:3] for (code, __), row in zip(FACTORS, rating._factor_rows(), strict=True)
+        }
+        self.assertEqual(rows["on_time_rate"], ("100,0", "100"))
+        self.assertEqual(rows["monthly_sales"][0], "333,3")  # 4,000 a year
+        self.assertEqual(rows["dispute_rate"], ("n/a", "–"))  # no statement
 
     def test_thresholds_and_weights_edited(self):
         self._rate()
@@ -511,13 +511,7 @@ class TestCreditRating(StatementCommon):
         self.assertEqual(grade.name, "C")
         customer.credit_limit = 500
         self.company.account_use_credit_limit = True
-        billing = new_test_user(
-            self.env,
-            login="credit_billing",
-            groups="account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        billing = self._billing_user("credit_billing")
         # A warning grade warns (Odoo's banner) and posts.
         grade.sale_policy = "warn"
         invoice = self._draft_invoice(customer, 800)
@@ -549,13 +543,7 @@ class TestCreditRating(StatementCommon):
         customer.credit_grade_id.sale_policy = "block"
         customer.credit_limit = 1000
         self.company.account_use_credit_limit = True
-        billing = new_test_user(
-            self.env,
-            login="credit_batch",
-            groups="account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        billing = self._billing_user("credit_batch")
         first, second = self._draft_invoice(customer, 600), self._draft_invoice(customer, 600)
         # Each alone is under the limit; posted together they are 1,200.
         self.assertFalse(first.partner_credit_warning)
@@ -570,6 +558,16 @@ class TestCreditRating(StatementCommon):
         self.env.invalidate_all()  # the next request: the first one is in the credit now
         with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
             second.with_user(billing).action_post()
+
+    def _billing_user(self, login):
+        """A billing user of the company, who may not read credit grades."""
+        return new_test_user(
+            self.env,
+            login=login,
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
 
     def _draft_invoice(self, partner, amount):
         return self.env["account.move"].create(

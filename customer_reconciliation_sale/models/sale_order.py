@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import models
 
 
@@ -7,16 +5,12 @@ class SaleOrder(models.Model):
     _inherit = "sale.order"
 
     def action_confirm(self):
-        # Orders confirmed together count each other: each is tested with the
-        # ones of the same customer before it.
-        earlier = defaultdict(float)
-        for order in self:
-            key = (order.partner_id.commercial_partner_id, order.company_id)
-            order.partner_id._check_credit_grade_block(
-                order, warning=order._credit_warning_with(earlier[key]) if earlier[key] else None
-            )
-            earlier[key] += order.amount_total / order.currency_rate
+        self.env["res.partner"]._check_credit_grade_blocks(self)
         return super().action_confirm()
+
+    def _credit_amount(self):
+        """What this order adds to the customer's credit, company currency."""
+        return self.amount_total / self.currency_rate
 
     def _credit_warning_with(self, amount):
         """Odoo's credit-limit warning of this quotation had ``amount``
@@ -27,5 +21,5 @@ class SaleOrder(models.Model):
             return ""
         return self.env["account.move"]._build_credit_warning_message(
             order.sudo(),  # whoever confirms may not read the customer's credit
-            current_amount=order.amount_total / order.currency_rate + amount,
+            current_amount=order._credit_amount() + amount,
         )
