@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
 from .customer_dunning_level import DUNNING_CHANNELS
@@ -107,6 +108,20 @@ class CustomerDunningRecord(models.Model):
                     record.date and fields.Date.to_string(record._letter_date()),
                 )
                 if part
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        """A reminder is what the customer was sent: it stays, like a posted entry.
+
+        Deleting one would also make the next run send its level again.
+        """
+        if self:
+            raise UserError(
+                self.env._(
+                    "A reminder records what was sent to the customer and cannot be deleted. "
+                    "To stop reminding an invoice, tick Do Not Dun on it."
+                )
             )
 
     @api.depends("invoice_ids")

@@ -4,7 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -421,7 +421,7 @@ class TestDunning(StatementCommon, MockEmail):
 
     def test_reminders_are_kept_as_sent(self):
         """Statement users read reminders and write in their chatter; they
-        cannot change what a reminder asked for."""
+        cannot change what a reminder asked for, and nobody deletes one."""
         self._run("2026-11-27")
         record = self._records()
         clerk = new_test_user(
@@ -445,6 +445,25 @@ class TestDunning(StatementCommon, MockEmail):
         as_clerk.message_post(body="客户说下周付款", message_type="comment")
         self.assertIn("客户说下周付款", record.message_ids[0].body)
         self.assertAlmostEqual(record.amount_due, 3500.0)
+        # Nobody deletes what was sent, not even a manager or the superuser:
+        # the next run would send the level again.
+        manager = new_test_user(
+            self.env,
+            login="dunning_manager_user",
+            groups="customer_reconciliation.group_statement_manager",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        with self.assertRaises(AccessError):
+            record.with_user(manager).unlink()
+        with self.assertRaises(AccessError):
+            record.with_user(manager).write({"amount_due": 1.0})
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            record.sudo().unlink()
+        self.assertTrue(record.exists())
+        self.assertEqual(self.inv_1.dunning_level_id, record.level_id)
+        self._run("2026-11-28")
+        self.assertEqual(self._records(), record, "the level is not sent twice")
 
     def test_one_reminder_per_currency(self):
         """A customer billed in CNY and in EUR gets one reminder per currency,
