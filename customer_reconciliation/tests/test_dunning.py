@@ -445,6 +445,22 @@ class TestDunning(StatementCommon, MockEmail):
         as_clerk.message_post(body="客户说下周付款", message_type="comment")
         self.assertIn("客户说下周付款", record.message_ids[0].body)
         self.assertAlmostEqual(record.amount_due, 3500.0)
+        # A statement user of another company sees neither the reminder nor
+        # what it asked for.
+        other = self.setup_other_company(name="深圳子公司")["company"]
+        outsider = new_test_user(
+            self.env,
+            login="dunning_outsider_user",
+            groups="customer_reconciliation.group_statement_user",
+            company_id=other.id,
+            company_ids=[other.id],
+        )
+        Line = self.env["customer.dunning.record.line"].with_user(outsider)
+        self.assertFalse(self.env["customer.dunning.record"].with_user(outsider).search([]))
+        self.assertFalse(Line.search([]))
+        self.assertFalse(Line.search_read([("record_id", "=", record.id)], ["amount_due"]))
+        with self.assertRaises(AccessError):
+            record.line_ids.with_user(outsider).read(["amount_due"])
         # Nobody deletes what was sent, not even a manager or the superuser:
         # the next run would send the level again.
         manager = new_test_user(
