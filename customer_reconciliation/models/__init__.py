@@ -1,5 +1,6 @@
 from . import customer_reconciliation_batch
 from . import customer_reconciliation_status_mixin
+from . import customer_statement_snapshot_mixin
 from . import customer_statement_policy
 from . import customer_statement
 from . import customer_statement_line

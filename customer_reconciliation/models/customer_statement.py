@@ -407,6 +407,20 @@ class CustomerStatement(models.Model):
     def _unlink_only_drafts(self):
         if any(s.state not in ("draft", "cancelled") for s in self):
             raise UserError(self.env._("Only draft or cancelled statements can be deleted."))
+        replied = self._replied()
+        if replied:
+            raise UserError(
+                self.env._(
+                    "The customer replied to statement %(names)s: it is kept, with the reply, "
+                    "as its record.",
+                    names=", ".join(replied.mapped("name")),
+                )
+            )
+
+    def _replied(self):
+        """The statements the customer replied to or disputed: their replies
+        are evidence, kept with the statement as it was sent."""
+        return self.filtered(lambda s: s.sudo().reply_ids or s.sudo().dispute_ids)
 
     # ------------------------------------------------------------------
     # Actions
@@ -472,6 +486,8 @@ class CustomerStatement(models.Model):
         return True
 
     def _check_can_send(self):
+        # sending writes the token, hash and state as a system process
+        self.check_access("write")
         for statement in self:
             if statement.state == "draft" and statement.review_required:
                 raise UserError(
@@ -968,6 +984,15 @@ class CustomerStatement(models.Model):
         cancelled = self.filtered(lambda s: s.state == "cancelled")
         if cancelled != self:
             raise UserError(self.env._("Only cancelled statements can be reset to draft."))
+        replied = self._replied()
+        if replied:
+            raise UserError(
+                self.env._(
+                    "The customer replied to statement %(names)s: it stays cancelled, with the "
+                    "reply, as its record. Generate the period again for a new statement.",
+                    names=", ".join(replied.mapped("name")),
+                )
+            )
         live = self.search(
             [
                 ("state", "in", LIVE_STATES),
@@ -1066,6 +1091,8 @@ class CustomerStatement(models.Model):
     def action_preview(self):
         """Open the statement as the customer sees it on the portal."""
         self.ensure_one()
+        if not self.access_token:
+            self.check_access("write")  # the link's token is written now
         return {
             "type": "ir.actions.act_url",
             "target": "self",
@@ -1179,6 +1206,7 @@ class CustomerStatement(models.Model):
     @api.model
     def action_run_reminders(self):
         """Run now: send the reminders that are due and say what was done."""
+        self.check_access("write")
         summary = self._cron_send_reminders()
         return {
             "type": "ir.actions.client",

@@ -5,6 +5,7 @@ class CustomerStatementCurrency(models.Model):
     """A foreign-currency section of a statement, in that currency."""
 
     _name = "customer.statement.currency"
+    _inherit = ["customer.statement.snapshot.mixin"]
     _description = "Customer Statement Currency Section"
     _order = "statement_id, currency_id"
 
@@ -29,3 +30,6 @@ class CustomerStatementCurrency(models.Model):
         readonly=True,
         help="Book value in the company currency of this currency's items.",
     )
+
+    def _snapshot_name(self):
+        return self.env._("Currency sections")

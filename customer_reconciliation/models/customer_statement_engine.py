@@ -252,6 +252,27 @@ class CustomerStatementEngine(models.AbstractModel):
         return customers
 
     @api.model
+    def _check_branches(self, companies):
+        """Refuse to compute statements over branches the user may not work in.
+
+        A statement covers its company's branches: it would show the user
+        journal items they may not read, or, left out, a wrong balance.
+        """
+        if self.env.su:
+            return
+        for company in companies:
+            hidden = self._branches(company) - self.env.user.company_ids
+            if hidden:
+                raise UserError(
+                    self.env._(
+                        "Statements of %(company)s also cover its branches %(branches)s, "
+                        "where you are not allowed to work.",
+                        company=company.name,
+                        branches=", ".join(hidden.mapped("name")),
+                    )
+                )
+
+    @api.model
     def _branches(self, company):
         """``company`` and its branches, whose ledgers its statements cover."""
         return self.env["res.company"].sudo().search([("id", "child_of", company.ids)])
@@ -350,6 +371,7 @@ class CustomerStatementEngine(models.AbstractModel):
             raise UserError(self.env._("Only draft statements are recomputed."))
         if not statements and not partners:
             return Statement
+        self._check_branches(statements.company_id | (company or statements.company_id))
         self._flush_ledger()
         Statement.flush_model()
         cr = self.env.cr

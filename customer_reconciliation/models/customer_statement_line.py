@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 # The fields of a line the customer sees (PDF, XLSX, portal).
 CUSTOMER_FIELDS = [
@@ -33,6 +32,7 @@ class CustomerStatementLine(models.Model):
     """
 
     _name = "customer.statement.line"
+    _inherit = ["customer.statement.snapshot.mixin"]
     _description = "Customer Statement Line"
     _order = "statement_id, sequence, id"
     # Lines are written once, by the engine, with their statement: who and
@@ -194,15 +194,5 @@ class CustomerStatementLine(models.Model):
             order="statement_id, sequence, id",
         )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if not self.env.context.get("customer_statement_engine"):
-            raise UserError(self.env._("Statement lines come from the ledger only."))
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if not self.env.context.get("customer_statement_engine"):
-            raise UserError(
-                self.env._("Statement lines are a snapshot of the ledger and cannot be edited.")
-            )
-        return super().write(vals)
+    def _snapshot_name(self):
+        return self.env._("Statement lines")

@@ -14,7 +14,7 @@ class CustomerStatementReply(models.Model):
     _order = "reply_date desc, id desc"
 
     statement_id = fields.Many2one(
-        "customer.statement", required=True, ondelete="cascade", index=True, readonly=True
+        "customer.statement", required=True, ondelete="restrict", index=True, readonly=True
     )
     company_id = fields.Many2one(related="statement_id.company_id", store=True)
     partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")

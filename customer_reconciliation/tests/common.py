@@ -41,7 +41,9 @@ class StatementCommon(AccountTestInvoicingCommon):
             if company == cls.company
             else cls.env["account.account"]
             .with_company(company)
-            .search([("account_type", "=", "income"), ("company_ids", "in", company.id)], limit=1)
+            .search(
+                [("account_type", "=", "income"), ("company_ids", "parent_of", company.id)], limit=1
+            )
         )
         move = (
             cls.env["account.move"]

@@ -1,6 +1,6 @@
 from datetime import date
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -94,6 +94,106 @@ class TestStatementAccess(StatementCommon, MockEmail):
         with self.assertRaises(AccessError):
             statement.with_user(self.reader).action_cancel()
         self.assertEqual(statement.state, "draft")
+
+    def test_read_only_accountant_cannot_send_nor_make_a_link(self):
+        statement = self._statement()
+        as_reader = statement.with_user(self.reader)
+        for action in ("action_send", "action_mark_sent", "action_preview"):
+            with self.assertRaises(AccessError):
+                getattr(as_reader, action)()
+        self.assertFalse(statement.access_token)
+        self.assertFalse(statement.content_hash)
+        self.assertEqual(statement.state, "draft")
+        # Once the statement has its link, anyone who reads it may preview it.
+        statement._portal_ensure_token()
+        self.assertIn(statement.access_token, as_reader.action_preview()["url"])
+        portal = self.Statement.with_user(self.portal)
+        with self.assertRaises(AccessError):
+            portal.action_run_reminders()
+
+    def test_statement_content_is_written_by_the_engine_only(self):
+        """Lines and currency sections are what the customer was sent: nobody
+        adds, edits or deletes them, not even as superuser."""
+        statement = self._statement()
+        with self.mock_mail_gateway():
+            statement._send_by_email()
+        line = statement.line_ids
+        self.assertEqual(len(line), 1)
+        self.assertAlmostEqual(line.debit, 1800.0)
+        as_user = line.with_user(self.user).with_context(customer_statement_engine=True)
+        with self.assertRaises(AccessError):
+            as_user.write({"debit": 999999})
+        with self.assertRaises(AccessError):
+            as_user.unlink()
+        with self.assertRaises(AccessError):
+            as_user.create({"statement_id": statement.id, "debit": 1})
+        for model in ("customer.statement.line", "customer.statement.currency"):
+            rows = self.env[model].sudo()
+            with self.assertRaisesRegex(UserError, "come from the ledger only"):
+                rows.create({"statement_id": statement.id})
+        with self.assertRaisesRegex(UserError, "cannot be edited"):
+            line.sudo().write({"hidden": True})
+        with self.assertRaisesRegex(UserError, "deleted with their draft statement only"):
+            line.sudo().unlink()
+        with self.assertRaises(AccessError):
+            self.env["customer.statement.currency"].with_user(self.user).create(
+                {"statement_id": statement.id, "currency_id": self.company.currency_id.id}
+            )
+        self.assertAlmostEqual(line.debit, 1800.0)
+        self.assertFalse(line.hidden)
+        hashes = self.env["customer.statement.engine"]._content_hashes(statement)
+        self.assertEqual(hashes[statement.id], statement.content_hash)
+
+    def test_a_statement_the_customer_replied_to_is_kept(self):
+        statement = self._statement()
+        with self.mock_mail_gateway():
+            statement._send_by_email()
+        audit = {"channel": "token", "content_hash": statement.content_hash}
+        statement._record_dispute(statement.line_ids.ids, "amount_differs", 1500, audit=audit)
+        reply = statement.reply_ids
+        self.assertEqual(len(reply), 1)
+        statement.with_user(self.user).action_cancel()
+        self.assertEqual(statement.state, "cancelled")
+        with self.assertRaisesRegex(UserError, "replied to statement"):
+            statement.with_user(self.user).action_reset_to_draft()
+        with self.assertRaisesRegex(UserError, "replied to statement"):
+            statement.with_user(self.user).unlink()
+        with self.assertRaisesRegex(UserError, "replied to statement"):
+            statement.sudo().unlink()
+        self.assertTrue(reply.exists())
+        self.assertEqual(statement.state, "cancelled")
+        self.assertEqual(reply.content_hash, statement.content_hash)
+        # A new statement for the period is generated beside it.
+        fresh = self._statement()
+        self.assertNotEqual(fresh, statement)
+        self.assertAlmostEqual(fresh.closing_balance, 1800.0)
+
+    def test_branch_ledger_needs_access_to_the_branch(self):
+        """A statement covers its company's branches: a user who may not work
+        in one of them would see its journal items, so is refused."""
+        branch = self.env["res.company"].create(
+            {"name": "宁波分公司", "parent_id": self.company.id}
+        )
+        self.env.user.company_ids |= branch
+        self.env["account.journal"].create(
+            {"name": "分公司销售", "code": "BRS", "type": "sale", "company_id": branch.id}
+        )
+        # the branch books on its parent's receivable account
+        receivable = self.customer.with_company(self.company).property_account_receivable_id
+        self.customer.with_company(branch).property_account_receivable_id = receivable
+        self._invoice(self.customer, "2026-10-20", 777, company=branch)
+        Statement = self.Statement.with_user(self.user)
+        with self.assertRaisesRegex(UserError, "branches 宁波分公司"):
+            Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
+        self.assertFalse(self.Statement.search([("partner_id", "=", self.customer.id)]))
+        self.user.company_ids |= branch
+        statement = Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
+        self.assertAlmostEqual(statement.closing_balance, 2577.0)
+        self.assertEqual(statement.line_ids.mapped("debit"), [1800.0, 777.0])
+        # Recomputing the draft is refused too once the access is gone.
+        self.user.company_ids -= branch
+        with self.assertRaisesRegex(UserError, "branches 宁波分公司"):
+            statement.with_user(self.user).action_recompute()
 
     def test_statement_user_cannot_run_a_policy(self):
         """Refused before any work, not after statements were made and sent."""
