@@ -420,7 +420,11 @@ class CustomerStatement(models.Model):
     def _replied(self):
         """The statements the customer replied to or disputed: their replies
         are evidence, kept with the statement as it was sent."""
-        return self.filtered(lambda s: s.sudo().reply_ids or s.sudo().dispute_ids)
+        return (
+            self.sudo()
+            .filtered(lambda statement: statement.reply_ids or statement.dispute_ids)
+            .with_env(self.env)
+        )
 
     # ------------------------------------------------------------------
     # Actions

@@ -371,7 +371,7 @@ class CustomerStatementEngine(models.AbstractModel):
             raise UserError(self.env._("Only draft statements are recomputed."))
         if not statements and not partners:
             return Statement
-        self._check_branches(statements.company_id | (company or statements.company_id))
+        self._check_branches(statements.company_id | (company or statements.company_id.browse()))
         self._flush_ledger()
         Statement.flush_model()
         cr = self.env.cr

@@ -1,5 +1,5 @@
 from odoo import Command, fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -23,6 +23,14 @@ class StatementCommon(AccountTestInvoicingCommon):
         cls.Statement = cls.env["customer.statement"]
         cls.policy = cls.env["customer.statement.policy"].create(
             {"name": "月结", "company_id": cls.company.id}
+        )
+
+    @classmethod
+    def _user(cls, login, groups, company=None):
+        """A user of ``groups`` working in ``company`` only (the test company)."""
+        company = company or cls.company
+        return new_test_user(
+            cls.env, login=login, groups=groups, company_id=company.id, company_ids=[company.id]
         )
 
     @classmethod

@@ -4,7 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from ..models.customer_credit_engine import CustomerCreditEngine
 from ..models.customer_credit_factor import FACTORS
@@ -561,13 +561,7 @@ class TestCreditRating(StatementCommon):
 
     def _billing_user(self, login):
         """A billing user of the company, who may not read credit grades."""
-        return new_test_user(
-            self.env,
-            login=login,
-            groups="account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        return self._user(login, "account.group_account_invoice")
 
     def _draft_invoice(self, partner, amount):
         return self.env["account.move"].create(

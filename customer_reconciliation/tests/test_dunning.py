@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -424,13 +424,7 @@ class TestDunning(StatementCommon, MockEmail):
         cannot change what a reminder asked for, and nobody deletes one."""
         self._run("2026-11-27")
         record = self._records()
-        clerk = new_test_user(
-            self.env,
-            login="dunning_reader_user",
-            groups="customer_reconciliation.group_statement_user",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        clerk = self._user("dunning_reader_user", "customer_reconciliation.group_statement_user")
         as_clerk = record.with_user(clerk)
         self.assertAlmostEqual(as_clerk.amount_due, 3500.0)
         self.assertEqual(as_clerk.line_ids.mapped("amount_due"), [1000.0, 2500.0])
@@ -448,12 +442,8 @@ class TestDunning(StatementCommon, MockEmail):
         # A statement user of another company sees neither the reminder nor
         # what it asked for.
         other = self.setup_other_company(name="深圳子公司")["company"]
-        outsider = new_test_user(
-            self.env,
-            login="dunning_outsider_user",
-            groups="customer_reconciliation.group_statement_user",
-            company_id=other.id,
-            company_ids=[other.id],
+        outsider = self._user(
+            "dunning_outsider_user", "customer_reconciliation.group_statement_user", company=other
         )
         Line = self.env["customer.dunning.record.line"].with_user(outsider)
         self.assertFalse(self.env["customer.dunning.record"].with_user(outsider).search([]))
@@ -463,12 +453,8 @@ class TestDunning(StatementCommon, MockEmail):
             record.line_ids.with_user(outsider).read(["amount_due"])
         # Nobody deletes what was sent, not even a manager or the superuser:
         # the next run would send the level again.
-        manager = new_test_user(
-            self.env,
-            login="dunning_manager_user",
-            groups="customer_reconciliation.group_statement_manager",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
+        manager = self._user(
+            "dunning_manager_user", "customer_reconciliation.group_statement_manager"
         )
         with self.assertRaises(AccessError):
             record.with_user(manager).unlink()
@@ -609,13 +595,7 @@ class TestDunning(StatementCommon, MockEmail):
     # Activities and letters
     # ------------------------------------------------------------------
     def test_activity_for_the_salesperson(self):
-        salesperson = new_test_user(
-            self.env,
-            login="dunning_sales",
-            groups="base.group_user",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        salesperson = self._user("dunning_sales", "base.group_user")
         self.customer.user_id = salesperson
         self._run("2026-12-20")  # 30 days overdue; the later invoice is due that day
         record = self._records().filtered(lambda r: r.level_id == self.level_call)
@@ -643,12 +623,8 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertTrue(self.customer.with_user(salesperson).activity_ids)
 
     def test_legal_notice_letter(self):
-        responsible = new_test_user(
-            self.env,
-            login="dunning_responsible",
-            groups="customer_reconciliation.group_statement_user",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
+        responsible = self._user(
+            "dunning_responsible", "customer_reconciliation.group_statement_user"
         )
         self.customer.statement_user_id = responsible
         big = self._invoice(self.customer, "2026-09-01", 12345.6, due="2026-10-01")
@@ -738,13 +714,7 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertIn("1 reminder(s) sent to 1 customer(s)", action["params"]["message"])
         self.assertEqual(len(self._records()), 1)
         # A billing user runs it too, activities on customers included; others may not.
-        clerk = new_test_user(
-            self.env,
-            login="dunning_clerk",
-            groups="account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        clerk = self._user("dunning_clerk", "account.group_account_invoice")
         self.assertFalse(clerk.has_group("base.group_partner_manager"))
         with freeze_time("2026-12-20"), self.mock_mail_gateway():
             action = self.env["customer.dunning.level"].with_user(clerk).action_run_now()
@@ -752,13 +722,7 @@ class TestDunning(StatementCommon, MockEmail):
         call = self._records().filtered(lambda r: r.level_id == self.level_call)
         self.assertEqual(call.user_id, clerk)
         self.assertTrue(call.activity_id)
-        reader = new_test_user(
-            self.env,
-            login="dunning_reader",
-            groups="base.group_user",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        reader = self._user("dunning_reader", "base.group_user")
         with self.assertRaises(AccessError):
             self.env["customer.dunning.level"].with_user(reader).action_run_now()
         cron = self.env.ref("customer_reconciliation.ir_cron_customer_dunning")

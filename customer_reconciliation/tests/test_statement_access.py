@@ -1,7 +1,7 @@
 from datetime import date
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -28,24 +28,8 @@ class TestStatementAccess(StatementCommon, MockEmail):
         cls.manager = cls._user(
             "access_manager", "account.group_account_manager,base.group_partner_manager"
         )
-        cls.portal = new_test_user(
-            cls.env,
-            login="access_portal",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
+        cls.portal = cls._user("access_portal", "base.group_portal")
         cls.portal.partner_id.parent_id = cls.customer
-
-    @classmethod
-    def _user(cls, login, groups):
-        return new_test_user(
-            cls.env,
-            login=login,
-            groups=groups,
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
 
     def _statement(self):
         return self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)

@@ -4,7 +4,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -108,21 +108,11 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
             statement.action_mark_sent()
         with self.assertRaisesRegex(UserError, "another reviewer"):
             statement.action_approve()
-        user = new_test_user(
-            self.env,
-            login="statement_user",
-            groups="customer_reconciliation.group_statement_user",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        user = self._user("statement_user", "customer_reconciliation.group_statement_user")
         with self.assertRaises(AccessError):
             statement.with_user(user).action_approve()
-        reviewer = new_test_user(
-            self.env,
-            login="statement_reviewer",
-            groups="customer_reconciliation.group_statement_reviewer",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
+        reviewer = self._user(
+            "statement_reviewer", "customer_reconciliation.group_statement_reviewer"
         )
         statement.with_user(reviewer).action_approve()
         self.assertEqual(statement.reviewer_id, reviewer)
