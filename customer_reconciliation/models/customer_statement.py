@@ -35,6 +35,9 @@ STATES = [
 LIVE_STATES = ("draft", "to_review", "sent", "confirmed", "disputed", "deemed")
 # Never shown to the customer (the portal record rules say the same).
 HIDDEN_FROM_CUSTOMER_STATES = ("draft", "to_review", "cancelled")
+# Fields of the back office's own work (review, reminders, policy): a
+# customer reads their statements on the portal and over RPC, but not these.
+INTERNAL = "base.group_user"
 # Content of a statement is frozen from sending on.
 FROZEN_STATES = ("sent", "confirmed", "disputed", "deemed", "superseded")
 # Fields whose value is the statement's content: only the engine writes them,
@@ -137,6 +140,7 @@ class CustomerStatement(models.Model):
         readonly=True,
         check_company=True,
         index="btree_not_null",
+        groups=INTERNAL,
     )
     contact_id = fields.Many2one(
         "res.partner",
@@ -182,7 +186,7 @@ class CustomerStatement(models.Model):
         index="btree_not_null",
     )
     aging_boundaries = fields.Char(readonly=True, default="30,60,90,180")
-    hide_exchange_lines = fields.Boolean(readonly=True)
+    hide_exchange_lines = fields.Boolean(readonly=True, groups=INTERNAL)
 
     opening_balance = fields.Monetary(readonly=True, tracking=True)
     total_debit = fields.Monetary(string="Period Debit", readonly=True)
@@ -211,13 +215,19 @@ class CustomerStatement(models.Model):
     )
 
     # Review
-    review_required = fields.Boolean(readonly=True, copy=False)
-    prepared_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    reviewer_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False)
-    reviewed_date = fields.Datetime(string="Approved On", readonly=True, copy=False)
+    review_required = fields.Boolean(readonly=True, copy=False, groups=INTERNAL)
+    prepared_by_id = fields.Many2one("res.users", readonly=True, copy=False, groups=INTERNAL)
+    reviewer_id = fields.Many2one(
+        "res.users", string="Approved By", readonly=True, copy=False, groups=INTERNAL
+    )
+    reviewed_date = fields.Datetime(
+        string="Approved On", readonly=True, copy=False, groups=INTERNAL
+    )
 
     # Replies
-    reply_ids = fields.One2many("customer.statement.reply", "statement_id", readonly=True)
+    reply_ids = fields.One2many(
+        "customer.statement.reply", "statement_id", readonly=True, groups=INTERNAL
+    )
     dispute_ids = fields.One2many("customer.statement.dispute", "statement_id", readonly=True)
     dispute_count = fields.Integer(compute="_compute_dispute_count")
     open_dispute_count = fields.Integer(compute="_compute_dispute_count")
@@ -240,11 +250,12 @@ class CustomerStatement(models.Model):
         copy=False,
         help="Closing balance of the statement minus the balance the customer states.",
     )
-    reminder_count = fields.Integer(readonly=True, copy=False)
-    last_reminder_date = fields.Date(readonly=True, copy=False)
+    reminder_count = fields.Integer(readonly=True, copy=False, groups=INTERNAL)
+    last_reminder_date = fields.Date(readonly=True, copy=False, groups=INTERNAL)
     escalated = fields.Boolean(
         readonly=True,
         copy=False,
+        groups=INTERNAL,
         help="The customer did not reply after the last reminder: the responsible user "
         "was given an activity.",
     )

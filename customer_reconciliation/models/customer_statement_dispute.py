@@ -41,7 +41,9 @@ class CustomerStatementDispute(models.Model):
     company_id = fields.Many2one(related="statement_id.company_id", store=True)
     partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
     currency_id = fields.Many2one(related="statement_id.currency_id")
-    reply_id = fields.Many2one("customer.statement.reply", readonly=True, ondelete="set null")
+    reply_id = fields.Many2one(
+        "customer.statement.reply", readonly=True, ondelete="set null", groups="base.group_user"
+    )
     line_ids = fields.Many2many(
         "customer.statement.line",
         string="Disputed Lines",
@@ -70,7 +72,9 @@ class CustomerStatementDispute(models.Model):
         tracking=True,
         index=True,
     )
-    user_id = fields.Many2one("res.users", string="Owner", tracking=True)
+    # Who works the dispute is the back office's; the customer reads the
+    # resolution note, which the e-mail telling them of the outcome carries.
+    user_id = fields.Many2one("res.users", string="Owner", tracking=True, groups="base.group_user")
     resolution_note = fields.Text(tracking=True)
     credit_note_id = fields.Many2one(
         "account.move",
@@ -83,7 +87,7 @@ class CustomerStatementDispute(models.Model):
         domain="[('partner_type', '=', 'customer')]",
     )
     resolved_date = fields.Datetime(readonly=True)
-    resolved_by_id = fields.Many2one("res.users", readonly=True)
+    resolved_by_id = fields.Many2one("res.users", readonly=True, groups="base.group_user")
 
     @api.depends("statement_id.name", "reason")
     def _compute_name(self):

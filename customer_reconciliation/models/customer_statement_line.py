@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .customer_statement import INTERNAL
+
 # The fields of a line the customer sees (PDF, XLSX, portal).
 CUSTOMER_FIELDS = [
     "statement_id",
@@ -58,27 +60,37 @@ class CustomerStatementLine(models.Model):
     # over an index, so keeping one up to date cost about a second per month
     # of 124,000 lines, for the odd search of the statements that show an
     # entry (which reads the lines table instead).
-    move_line_ref = fields.Integer(string="Journal Item Id", readonly=True)
-    move_ref = fields.Integer(string="Entry Id", readonly=True)
-    contact_ref = fields.Integer(string="Contact Id", readonly=True)
+    # The journal's own labels and ids are the back office's: a customer reads
+    # the lines of their statements (CUSTOMER_FIELDS), not these.
+    move_line_ref = fields.Integer(string="Journal Item Id", readonly=True, groups=INTERNAL)
+    move_ref = fields.Integer(string="Entry Id", readonly=True, groups=INTERNAL)
+    contact_ref = fields.Integer(string="Contact Id", readonly=True, groups=INTERNAL)
     currency_ref = fields.Integer(string="Currency Id", readonly=True)
     move_line_id = fields.Many2one(
         "account.move.line",
         string="Journal Item",
         compute="_compute_move_links",
         search="_search_move_line_id",
+        groups=INTERNAL,
     )
     move_id = fields.Many2one(
-        "account.move", string="Entry", compute="_compute_move_links", search="_search_move_id"
+        "account.move",
+        string="Entry",
+        compute="_compute_move_links",
+        search="_search_move_id",
+        groups=INTERNAL,
     )
     contact_id = fields.Many2one(
-        "res.partner", compute="_compute_master_links", search="_search_contact_id"
+        "res.partner",
+        compute="_compute_contact_id",
+        search="_search_contact_id",
+        groups=INTERNAL,
     )
     date = fields.Date(readonly=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
     move_name = fields.Char(string="Number", readonly=True)
     ref = fields.Char(string="Reference", readonly=True)
-    name = fields.Char(string="Label", readonly=True)
+    name = fields.Char(string="Label", readonly=True, groups=INTERNAL)
     document_type = fields.Selection(
         [
             ("invoice", "Invoice"),
@@ -93,7 +105,9 @@ class CustomerStatementLine(models.Model):
         readonly=True,
         help="Movement of the statement period; otherwise an older item still open at the cut-off.",
     )
-    hidden = fields.Boolean(readonly=True, help="Exchange difference not listed to the customer.")
+    hidden = fields.Boolean(
+        readonly=True, groups=INTERNAL, help="Exchange difference not listed to the customer."
+    )
     debit = fields.Monetary(currency_field="company_currency_id", readonly=True)
     credit = fields.Monetary(currency_field="company_currency_id", readonly=True)
     balance = fields.Monetary(currency_field="company_currency_id", readonly=True)
@@ -108,7 +122,7 @@ class CustomerStatementLine(models.Model):
         help="Amount still open at the cut-off date.",
     )
     currency_id = fields.Many2one(
-        "res.currency", compute="_compute_master_links", search="_search_currency_id"
+        "res.currency", compute="_compute_currency_id", search="_search_currency_id"
     )
     amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
     open_amount_currency = fields.Monetary(currency_field="currency_id", readonly=True)
@@ -132,8 +146,8 @@ class CustomerStatementLine(models.Model):
             line.move_line_id = line.move_line_ref if line.move_line_ref in move_lines else False
             line.move_id = line.move_ref if line.move_ref in moves else False
 
-    @api.depends("contact_ref", "currency_ref")
-    def _compute_master_links(self):
+    @api.depends("contact_ref")
+    def _compute_contact_id(self):
         contacts = set(
             self.env["res.partner"]
             .with_context(active_test=False)
@@ -141,6 +155,11 @@ class CustomerStatementLine(models.Model):
             .exists()
             .ids
         )
+        for line in self:
+            line.contact_id = line.contact_ref if line.contact_ref in contacts else False
+
+    @api.depends("currency_ref")
+    def _compute_currency_id(self):
         currencies = set(
             self.env["res.currency"]
             .with_context(active_test=False)
@@ -149,7 +168,6 @@ class CustomerStatementLine(models.Model):
             .ids
         )
         for line in self:
-            line.contact_id = line.contact_ref if line.contact_ref in contacts else False
             line.currency_id = line.currency_ref if line.currency_ref in currencies else False
 
     def _search_contact_id(self, operator, value):

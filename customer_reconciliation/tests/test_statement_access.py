@@ -5,6 +5,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
+from ..models.customer_statement_line import CUSTOMER_FIELDS
 from .common import StatementCommon
 
 D_FROM = date(2026, 10, 1)
@@ -19,7 +20,7 @@ class TestStatementAccess(StatementCommon, MockEmail):
     def setUpClass(cls):
         super().setUpClass()
         cls.customer = cls._customer("宁波远航物流有限公司", email="ap@yuanhang.example.com")
-        cls._invoice(cls.customer, "2026-10-09", 1800, due="2026-11-08")
+        cls.invoice = cls._invoice(cls.customer, "2026-10-09", 1800, due="2026-11-08")
         cls.customer.with_company(cls.company).statement_policy_id = cls.policy
         cls.user = cls._user(
             "access_statement_user", "customer_reconciliation.group_statement_user"
@@ -221,6 +222,59 @@ class TestStatementAccess(StatementCommon, MockEmail):
         self.assertEqual(dispute.state, "rejected")
         self.assertEqual(dispute.resolved_by_id, self.user)
         self.assertAlmostEqual(dispute.customer_amount, 1500.0)
+
+    def test_portal_user_reads_the_customer_s_fields_only(self):
+        """Over RPC a customer reads what the portal shows, not the back office's work."""
+        statement = self._statement()
+        with self.mock_mail_gateway():
+            statement._send_by_email()
+        statement._record_dispute(
+            statement.line_ids.ids,
+            "amount_differs",
+            1500,
+            comment="少了 300",
+            audit={"channel": "token", "content_hash": statement.content_hash},
+        )
+        dispute = statement.dispute_ids
+        dispute.write({"user_id": self.user.id, "resolution_note": "发票已补寄"})
+        as_portal = statement.with_user(self.portal)
+        [values] = as_portal.read(["name", "closing_balance", "state", "hidden_exchange_amount"])
+        self.assertEqual((values["closing_balance"], values["state"]), (1800.0, "disputed"))
+        internal = [
+            "prepared_by_id",
+            "reviewer_id",
+            "reviewed_date",
+            "review_required",
+            "reminder_count",
+            "last_reminder_date",
+            "escalated",
+            "policy_id",
+            "hide_exchange_lines",
+            "reply_ids",
+        ]
+        self.assertFalse(set(internal) & set(as_portal.fields_get()))
+        for field in internal:
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                as_portal.read([field])
+        with self.assertRaises(AccessError):
+            as_portal.search([("escalated", "=", False)])
+        Line = self.env["customer.statement.line"].with_user(self.portal)
+        [line] = Line.search_read([("statement_id", "=", statement.id)], CUSTOMER_FIELDS)
+        self.assertEqual((line["debit"], line["open_amount"]), (1800.0, 1800.0))
+        self.assertEqual(line["currency_id"][0], statement.currency_id.id)
+        for field in ("name", "move_line_id", "move_id", "move_line_ref", "contact_id", "hidden"):
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                Line.browse(line["id"]).read([field])
+        [seen] = dispute.with_user(self.portal).read(["customer_amount", "resolution_note"])
+        self.assertEqual((seen["customer_amount"], seen["resolution_note"]), (1500.0, "发票已补寄"))
+        for field in ("user_id", "resolved_by_id", "reply_id"):
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                dispute.with_user(self.portal).read([field])
+        # Staff read them all.
+        staff_line = statement.with_user(self.user).line_ids
+        self.assertEqual(staff_line.move_id, self.invoice)
+        self.assertEqual(staff_line.contact_id, self.customer)
+        self.assertEqual(statement.with_user(self.user).dispute_ids.user_id, self.user)
 
     def test_customer_post_cannot_send_a_statement(self):
         """The composer's "mark as sent" flag in a post through a link does nothing."""
