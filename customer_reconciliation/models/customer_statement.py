@@ -437,6 +437,49 @@ class CustomerStatement(models.Model):
             .with_env(self.env)
         )
 
+    @api.model
+    def _check_partner_merge(self, src_partners, dst_partner):
+        """Contacts ▸ Merge gives the statements of ``src_partners`` to
+        ``dst_partner`` in SQL, and deletes those it cannot give (a second
+        live statement of one period for the customer): refuse such a merge,
+        and one that would give statements to a contact of a company, instead
+        of losing statements or their customer."""
+        Statement = self.sudo()
+        if dst_partner.commercial_partner_id != dst_partner and Statement.search_count(
+            [("partner_id", "in", src_partners.ids)], limit=1
+        ):
+            raise UserError(
+                self.env._(
+                    "%(sources)s have customer statements: merge them into a customer, not "
+                    "into a contact of %(company)s.",
+                    sources=", ".join(src_partners.mapped("display_name")),
+                    company=dst_partner.commercial_partner_id.display_name,
+                )
+            )
+        clashes = [
+            statements
+            for __, __, __, statements in Statement._read_group(
+                [
+                    ("partner_id", "in", (src_partners | dst_partner).ids),
+                    ("state", "in", LIVE_STATES),
+                ],
+                ["company_id", "date_from:day", "date_to:day"],
+                ["id:recordset"],
+                having=[("__count", ">", 1)],
+            )
+        ]
+        if clashes:
+            raise UserError(
+                self.env._(
+                    "A customer has one statement per period, and the contacts to merge "
+                    "have one each for the same period: %(statements)s. Cancel all but one "
+                    "of each period's statements, then merge.",
+                    statements="; ".join(
+                        ", ".join(statements.sorted("id").mapped("name")) for statements in clashes
+                    ),
+                )
+            )
+
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------

@@ -6,3 +6,4 @@ from . import test_statement_automation
 from . import test_credit_rating
 from . import test_dunning
 from . import test_statement_access
+from . import test_partner_merge
