@@ -450,8 +450,8 @@ class CustomerStatement(models.Model):
         ):
             raise UserError(
                 self.env._(
-                    "%(sources)s have customer statements: merge them into a customer, not "
-                    "into a contact of %(company)s.",
+                    "The statements of %(sources)s cannot go to a contact of %(company)s: "
+                    "merge into a customer.",
                     sources=", ".join(src_partners.mapped("display_name")),
                     company=dst_partner.commercial_partner_id.display_name,
                 )
