@@ -659,12 +659,16 @@ class TestDunning(StatementCommon, MockEmail):
             letter.activity_id.activity_type_id,
             self.env.ref("customer_reconciliation.mail_activity_dunning_letter"),
         )
-        html = str(
-            self.env["ir.actions.report"]._render_qweb_html(
-                "customer_reconciliation.action_report_customer_dunning_letter", letter.ids
-            )[0],
-            "utf-8",
-        )
+
+        def letter_html():
+            return str(
+                self.env["ir.actions.report"]._render_qweb_html(
+                    "customer_reconciliation.action_report_customer_dunning_letter", letter.ids
+                )[0],
+                "utf-8",
+            )
+
+        html = letter_html()
         for text in (
             "最后催款通知函",
             big.name,
@@ -680,22 +684,12 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertNotIn("催款函 Payment Reminder", html)
         # Printed again after a part payment, the letter still says what it asked for.
         self._pay(big, 345.6, "2026-12-02")
-        html = str(
-            self.env["ir.actions.report"]._render_qweb_html(
-                "customer_reconciliation.action_report_customer_dunning_letter", letter.ids
-            )[0],
-            "utf-8",
-        )
+        html = letter_html()
         self.assertIn("12,345.60", html)
         self.assertNotIn("12,000.00", html)
         # The printed reminder of a non-legal letter level is the milder letter.
         self.level_legal.legal_notice = False
-        html = str(
-            self.env["ir.actions.report"]._render_qweb_html(
-                "customer_reconciliation.action_report_customer_dunning_letter", letter.ids
-            )[0],
-            "utf-8",
-        )
+        html = letter_html()
         self.assertIn("催款函 Payment Reminder", html)
         self.assertNotIn("最后催款通知函", html)
 
