@@ -408,14 +408,8 @@ class CustomerCreditEngine(models.AbstractModel):
                 )
             )
         Rating.invalidate_model()
-        self.env["res.partner"].invalidate_model(
-            [
-                "credit_score",
-                "credit_grade_id",
-                "credit_rating_id",
-                "credit_explanation",
-            ]
-        )
+        Partner = self.env["res.partner"]
+        Partner.invalidate_model(Partner._credit_rating_fields())
 
     @api.model
     def _after_rating(self, company, policy, downgraded, changed, today):

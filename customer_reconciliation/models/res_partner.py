@@ -2,10 +2,19 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import Query
 
 # The credit rating is the company's own view of the customer: staff of the
 # statements see it, the customer (portal) and other employees do not.
 RATING_GROUP = "customer_reconciliation.group_statement_user"
+# A negative search operator and its positive form.
+NEGATIVE_OPERATORS = {
+    "!=": "=",
+    "not in": "in",
+    "not ilike": "ilike",
+    "not like": "like",
+    "not any": "any",
+}
 
 
 class ResPartner(models.Model):
@@ -122,6 +131,7 @@ class ResPartner(models.Model):
     )
     credit_score = fields.Float(
         compute="_compute_credit_rating",
+        search="_search_credit_score",
         groups=RATING_GROUP,
         digits=(5, 1),
         help="0-100, from the customer's own payment behaviour; empty when not rated.",
@@ -129,8 +139,16 @@ class ResPartner(models.Model):
     credit_grade_id = fields.Many2one(
         "customer.credit.grade",
         compute="_compute_credit_rating",
+        search="_search_credit_grade_id",
         groups=RATING_GROUP,
         help="The computed grade, or the manual one when it is overridden.",
+    )
+    credit_grade = fields.Char(
+        string="Grade",
+        compute="_compute_credit_rating",
+        search="_search_credit_grade_id",
+        groups=RATING_GROUP,
+        help="The name of the customer's credit grade (A, B, ...) in this company.",
     )
     credit_rated_date = fields.Datetime(
         string="Rated On",
@@ -202,10 +220,100 @@ class ResPartner(models.Model):
             partner.credit_rating_id = rating
             partner.credit_score = rating.score if rating and rating.rated else 0.0
             partner.credit_grade_id = grade
+            partner.credit_grade = grade.name if grade else False
             partner.credit_rated_date = rating.date if rating else False
             partner.credit_not_rated = bool(rating and not rating.rated and not override)
             partner.credit_suggested_limit = rating.suggested_limit if rating else 0.0
             partner.credit_currency_id = company.currency_id
+
+    def _credit_rating_fields(self):
+        """The fields that show the current rating (to invalidate once it changes)."""
+        computes = ("_compute_credit_rating", "_compute_credit_explanation")
+        return [name for name, field in self._fields.items() if field.compute in computes]
+
+    def _search_credit_score(self, operator, value):
+        """Customers rated in the current company whose score matches; never
+        the ones not rated (their score is empty, not 0)."""
+        rated = [
+            ("company_id", "=", self.env.company.id),
+            ("is_current", "=", True),
+            ("rated", "=", True),
+        ]
+        if value is False or value is None:
+            if operator not in ("=", "!="):
+                raise UserError(self.env._("A credit score is searched by number."))
+            scores = rated
+            operator = "not in" if operator == "=" else "in"
+        else:
+            scores = [*rated, ("score", operator, value)]
+            operator = "in"
+        customers = self.env["customer.credit.rating"].sudo()._search(scores)
+        return [("commercial_partner_id", operator, customers.subselect("partner_id"))]
+
+    def _search_credit_grade_id(self, operator, value):
+        """Customers whose grade in the current company (the manual one, or
+        else the rating's) matches: by grade id, by grade name, or none."""
+        if operator in NEGATIVE_OPERATORS:
+            return ["!", *self._search_credit_grade_id(NEGATIVE_OPERATORS[operator], value)]
+        Grade = self.env["customer.credit.grade"].sudo()
+        company_grades = Grade.search([("company_id", "=", self.env.company.id)])
+        if isinstance(value, Query) or operator == "any":
+            # a path such as credit_grade_id.sale_policy: the grades found by it
+            grades = company_grades & (
+                Grade.search([("id", "in", value)])
+                if isinstance(value, Query)
+                else Grade.search(value)
+            )
+            return [("commercial_partner_id", "in", self._commercial_partners_graded(grades))]
+        values = value if isinstance(value, (list, tuple)) else [value]
+        grades = Grade.browse()
+        names = [v for v in values if isinstance(v, str)]
+        if names:
+            name_operator = operator if isinstance(value, str) else "in"
+            grades |= company_grades.filtered_domain([("name", name_operator, value)])
+        ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        grades |= company_grades.filtered(lambda grade: grade.id in ids)
+        graded = self._commercial_partners_graded(grades)
+        if any(v is False or v is None for v in values):
+            ungraded = self._commercial_partners_graded(company_grades)
+            return [
+                "|",
+                ("commercial_partner_id", "in", graded),
+                ("commercial_partner_id", "not in", ungraded),
+            ]
+        return [("commercial_partner_id", "in", graded)]
+
+    def _commercial_partners_graded(self, grades):
+        """Ids of the customers whose grade in the current company is one of
+        `grades`: their manual grade, or else their current rating's."""
+        if not grades:
+            return []
+        company = self.env.company
+        overridden = (
+            self.sudo()
+            .with_company(company)
+            .search_fetch(
+                [("credit_grade_override_id", "!=", False)],
+                ["credit_grade_override_id", "commercial_partner_id"],
+            )
+            # a manual grade counts on the customer itself, not on its contacts
+            .filtered(lambda partner: partner.commercial_partner_id == partner)
+        )
+        ids = {partner.id for partner in overridden if partner.credit_grade_override_id in grades}
+        ratings = (
+            self.env["customer.credit.rating"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("company_id", "=", company.id),
+                    ("is_current", "=", True),
+                    ("grade_id", "in", grades.ids),
+                    ("partner_id", "not in", overridden.ids),
+                ],
+                ["partner_id"],
+            )
+        )
+        return sorted(ids | set(ratings.partner_id.ids))
 
     @api.depends_context("company")
     @api.depends("credit_grade_override_id", "credit_override_reason")

@@ -365,6 +365,58 @@ class TestCreditRating(StatementCommon):
         self.assertEqual(self.late.credit_grade_id.name, "A")
         self.assertIn("老客户", self.late.credit_explanation)
 
+    def test_customers_found_by_grade_and_score(self):
+        """Contacts ▸ search "Credit Grade", and the API's `credit_grade`."""
+        self._rate()
+        contact = self.env["res.partner"].create({"name": "采购部", "parent_id": self.late.id})
+        customers = self.on_time | self.late | contact | self.big_overdue | self.newcomer
+
+        def found(domain):
+            return self.env["res.partner"].search([("id", "in", customers.ids), *domain])
+
+        self.assertEqual((customers - contact).mapped("credit_grade"), ["A", "C", "C", False])
+        self.assertEqual(contact.credit_grade, "C")
+        grade_a, grade_c = self._rating(self.on_time).grade_id, self._rating(self.late).grade_id
+        self.assertEqual(
+            found([("credit_grade", "=", "C")]), self.late | contact | self.big_overdue
+        )
+        self.assertEqual(
+            found([("credit_grade", "ilike", "c")]), self.late | contact | self.big_overdue
+        )
+        self.assertEqual(found([("credit_grade_id", "=", grade_a.id)]), self.on_time)
+        self.assertEqual(found([("credit_grade", "=", False)]), self.newcomer)
+        self.assertEqual(found([("credit_grade", "!=", False)]), customers - self.newcomer)
+        self.assertEqual(
+            found([("credit_grade_id", "in", [False, grade_a.id])]), self.on_time | self.newcomer
+        )
+        self.assertEqual(
+            found([("credit_grade_id", "!=", grade_c.id)]), self.on_time | self.newcomer
+        )
+        self.assertEqual(found([("credit_grade_id.min_score", ">=", 85)]), self.on_time)  # grade A
+        self.assertEqual(
+            found([("credit_grade_id.name", "!=", "A")]), self.late | contact | self.big_overdue
+        )
+        # Scores: 89.3 on time, 57.0 always late; the newcomer has none, not 0.
+        self.assertEqual(found([("credit_score", ">=", 85)]), self.on_time)
+        self.assertEqual(
+            found([("credit_score", "<", 60)]), self.late | contact | self.big_overdue
+        )  # 57.0 and 52.1; not the newcomer
+        self.assertEqual(found([("credit_score", "=", False)]), self.newcomer)
+        # A manual grade wins over the rating's.
+        self.late.write(
+            {"credit_grade_override_id": grade_a.id, "credit_override_reason": "有担保"}
+        )
+        self.assertEqual(found([("credit_grade", "=", "A")]), self.on_time | self.late | contact)
+        self.assertEqual(found([("credit_grade", "=", "C")]), self.big_overdue)
+        # Another company rated nobody.
+        other = self.setup_other_company(name="深圳子公司")["company"]
+        self.env.user.company_ids |= other
+        elsewhere = self.env["res.partner"].with_company(other)
+        self.assertFalse(
+            elsewhere.search([("id", "in", customers.ids), ("credit_grade", "!=", False)])
+        )
+        self.assertFalse(elsewhere.browse(self.on_time.id).credit_grade)
+
     def test_lowest_grade_limits_and_never_unlimits(self):
         grades = self.env["customer.credit.policy"]._get_policy(self.company).grade_ids
         grade_d = grades.filtered(lambda g: g.name == "D")
