@@ -326,6 +326,10 @@ class CustomerDunningLevel(models.Model):
             move_col=SQL.identifier(record_invoices.column2),
         )
         self.env.flush_all()
+        # One query over every open invoice: PostgreSQL's JIT compilation of
+        # it costs more than the query itself (4.5 s against 2.1 s for
+        # 10,000 customers).
+        self.env.cr.execute("SET LOCAL jit = off")
         return self.env.execute_query(query)
 
     # ------------------------------------------------------------------
