@@ -15,6 +15,11 @@ from .customer_statement_dispute import DISPUTE_REASONS
 
 _logger = logging.getLogger(__name__)
 
+# Statements sent in the background: per run of the scheduled action, and
+# per commit (each renders a PDF and an XLSX).
+SEND_JOB_COUNT = 200
+SEND_CHUNK_SIZE = 20
+
 # The largest amount a customer may state, in absolute value: anything above
 # is a typing error, not a receivable.
 MAX_STATED_AMOUNT = 10**12
@@ -258,6 +263,16 @@ class CustomerStatement(models.Model):
         groups=INTERNAL,
         help="The customer did not reply after the last reminder: the responsible user "
         "was given an activity.",
+    )
+    sending_user_id = fields.Many2one(
+        "res.users",
+        string="Being Sent For",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups=INTERNAL,
+        help="The statement is in the queue of statements sent in the background, "
+        "asked for by this user, who is notified once it is sent.",
     )
     superseded_by_id = fields.Many2one(
         "customer.statement", string="Replaced By", compute="_compute_superseded_by_id"
@@ -570,16 +585,20 @@ class CustomerStatement(models.Model):
         )
 
     def action_send(self):
-        """Open the e-mail composer (one statement) or send at once (several)."""
+        """Open the e-mail composer (one statement) or queue them (several)."""
         self._check_can_send()
         if len(self) > 1:
-            self._send_by_email()
+            self._queue_sending()
             return {
                 "type": "ir.actions.client",
                 "tag": "display_notification",
                 "params": {
-                    "type": "success",
-                    "message": self.env._("%(count)s statements sent.", count=len(self)),
+                    "type": "info",
+                    "message": self.env._(
+                        "%(count)s statements are being sent in the background; "
+                        "you will be notified once they are.",
+                        count=len(self),
+                    ),
                     "next": {"type": "ir.actions.act_window_close"},
                 },
             }
@@ -605,6 +624,95 @@ class CustomerStatement(models.Model):
                 "force_email": True,
             },
         }
+
+    def _queue_sending(self):
+        """Send the statements by e-mail in the background, for this user.
+
+        Each statement renders its PDF and XLSX: a month-end selection of
+        hundreds would outlast a web request. The scheduled action sends
+        them chunk by chunk, with this user's rights, and tells the user.
+        """
+        self._check_can_send()
+        self.sudo().sending_user_id = self.env.user
+        self.env.ref("customer_reconciliation.ir_cron_send_statements")._trigger()
+
+    @api.model
+    def _cron_send_queued(self, job_count=SEND_JOB_COUNT):
+        """Scheduled action: send the queued statements, at most ``job_count``
+        a run (the action calls itself again for the rest).
+
+        A statement sent, cancelled or put back for review meanwhile leaves
+        the queue unsent; one that fails gets a note in its chatter and
+        leaves the queue. Returns how many were sent and failed.
+        """
+        queued = self.sudo().search(
+            [("sending_user_id", "!=", False)], order="id", limit=job_count + 1
+        )
+        if len(queued) > job_count:
+            self.env.ref("customer_reconciliation.ir_cron_send_statements")._trigger()
+            queued = queued[:job_count]
+        summary = {"sent": 0, "failed": 0}
+        Batch = self.env["customer.reconciliation.batch"]
+        for user, statements in queued.grouped("sending_user_id").items():
+            # the user's rights and companies, as if they sent them themselves
+            statements = statements.with_user(user).with_context(
+                allowed_company_ids=user.company_ids.ids
+            )
+
+            sent = self.browse()
+
+            def send(chunk):
+                nonlocal sent
+                locked = chunk._lock_for_sending()
+                ready = locked.filtered(lambda s: s.state in ("draft", "to_review"))
+                ready._send_by_email()
+                locked.sudo().sending_user_id = False
+                sent |= ready
+
+            def failed(statement, error):
+                statement.sudo().sending_user_id = False
+                statement.sudo().message_post(
+                    body=Markup("%s<br/><code>%s</code>")
+                    % (self.env._("The statement could not be sent."), str(error)[:500]),
+                    subtype_xmlid="mail.mt_note",
+                )
+
+            __, failures = Batch._run_in_chunks(
+                statements, send, chunk_size=SEND_CHUNK_SIZE, on_failure=failed
+            )
+            summary["sent"] += len(sent)
+            summary["failed"] += len(failures)
+            if not (sent or failures):
+                continue
+            user._bus_send(
+                "simple_notification",
+                {
+                    "type": "warning" if failures else "success",
+                    "sticky": bool(failures),
+                    "title": self.env._("Customer statements"),
+                    "message": self.env._(
+                        "Statements sent: %(sent)s; not sent: %(failed)s (see their chatter).",
+                        sent=len(sent),
+                        failed=len(failures),
+                    ),
+                },
+            )
+        return summary
+
+    def _lock_for_sending(self):
+        """The statements no other transaction is sending now, locked until
+        the end of this one and read again; the others stay queued."""
+        if not self:
+            return self
+        locked = self.env.execute_query(
+            SQL(
+                "SELECT id FROM customer_statement WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED",
+                self.ids,
+            )
+        )
+        statements = self.browse(row[0] for row in locked)
+        statements.invalidate_recordset()
+        return statements
 
     def _send_by_email(self):
         """Freeze and e-mail the statements with the statement template."""

@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.customer_reconciliation.models.customer_reconciliation_batch import (
@@ -320,6 +321,93 @@ class TestStatementGenerationCron(StatementCommon):
                 "customer_reconciliation.ir_cron_generate_statements"
             ).method_direct_trigger()
         self.assertEqual(len(self._statements()), 5)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementSendQueue(StatementCommon, MockEmail):
+    """Several statements sent from the list go out in the background."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = cls._user("queue_user", "customer_reconciliation.group_statement_user")
+        cls.customers = cls.env["res.partner"]
+        for index in range(4):
+            customer = cls._customer(f"批量客户{index}", email=f"ap{index}@example.com")
+            cls._invoice(customer, "2026-10-15", 100 * (index + 1))
+            cls.customers |= customer
+        cls.statements = cls.Statement.generate_statements(
+            cls.customers.ids, date(2026, 10, 1), date(2026, 10, 31)
+        )
+        cls.cron = cls.env.ref("customer_reconciliation.ir_cron_send_statements")
+
+    def _triggers(self):
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+
+    def test_several_statements_are_sent_in_the_background(self):
+        reader = self._user("queue_reader", "account.group_account_readonly")
+        with self.assertRaises(AccessError):
+            self.statements.with_user(reader).action_send()
+        self.assertFalse(self.statements.sending_user_id)
+        triggers = self._triggers()
+        with self.mock_mail_gateway():
+            action = self.statements.with_user(self.user).action_send()
+        self.assertIn("4 statements are being sent in the background", action["params"]["message"])
+        self.assertFalse(self._new_mails)
+        self.assertEqual(set(self.statements.mapped("state")), {"draft"})
+        self.assertEqual(self.statements.sending_user_id, self.user)
+        self.assertEqual(self._triggers(), triggers + 1)
+        # Meanwhile the first is sent by hand and the second cancelled.
+        first, second, third, fourth = self.statements
+        with self.mock_mail_gateway():
+            first._send_by_email()
+        second.action_cancel()
+        original = CustomerStatement._send_by_email
+
+        def send(statements):
+            if fourth in statements:
+                raise ValueError("mail server refused")
+            return original(statements)
+
+        Users = type(self.env["res.users"])
+        with (
+            self.mock_mail_gateway(),
+            patch.object(CustomerStatement, "_send_by_email", send),
+            patch.object(Users, "_bus_send", autospec=True) as bus_send,
+        ):
+            summary = self.Statement._cron_send_queued()
+        self.assertEqual(summary, {"sent": 1, "failed": 1})
+        self.assertEqual(self.statements.mapped("state"), ["sent", "cancelled", "sent", "draft"])
+        self.assertFalse(self.statements.sending_user_id)
+        # One e-mail, to the third customer, sent as the user who asked for it.
+        self.assertEqual(len(self._new_mails), 1)
+        self.assertEqual(self._new_mails.recipient_ids, third.partner_id)
+        self.assertEqual(self._new_mails.mail_message_id.create_uid, self.user)
+        self.assertIn("300.00", self._new_mails.body_html)
+        self.assertTrue(fourth.message_ids.filtered(lambda m: "could not be sent" in m.body))
+        (user, kind, payload), __ = bus_send.call_args
+        self.assertEqual(
+            (user, kind, payload["type"]), (self.user, "simple_notification", "warning")
+        )
+        self.assertIn("Statements sent: 1; not sent: 1", payload["message"])
+        # Nothing left: the scheduled action sends nothing more.
+        with self.mock_mail_gateway():
+            self.cron.method_direct_trigger()
+        self.assertFalse(self._new_mails)
+
+    def test_queue_is_worked_through_run_after_run(self):
+        self.statements.with_user(self.user).action_send()
+        triggers = self._triggers()
+        with self.mock_mail_gateway():
+            summary = self.Statement._cron_send_queued(job_count=3)
+        self.assertEqual(summary, {"sent": 3, "failed": 0})
+        self.assertEqual(len(self._new_mails), 3)
+        self.assertEqual(len(self.statements.filtered("sending_user_id")), 1)
+        self.assertEqual(self._triggers(), triggers + 1, "the action calls itself again")
+        with self.mock_mail_gateway():
+            summary = self.Statement._cron_send_queued(job_count=3)
+        self.assertEqual(summary, {"sent": 1, "failed": 0})
+        self.assertEqual(set(self.statements.mapped("state")), {"sent"})
 
 
 @tagged("post_install", "-at_install")
