@@ -197,7 +197,13 @@ class CustomerStatement(models.Model):
     total_debit = fields.Monetary(string="Period Debit", readonly=True)
     total_credit = fields.Monetary(string="Period Credit", readonly=True)
     closing_balance = fields.Monetary(readonly=True, tracking=True)
-    overdue_amount = fields.Monetary(string="Overdue", readonly=True)
+    overdue_amount = fields.Monetary(
+        string="Overdue",
+        readonly=True,
+        help="Open amount at the cut-off of the items past their due date, net of the "
+        "payments and credit notes not matched yet (as in the aging), like Odoo's "
+        "follow-up: below zero when those exceed what is past due.",
+    )
     not_due_amount = fields.Monetary(string="Not Due", readonly=True)
     hidden_exchange_amount = fields.Monetary(
         string="Unlisted Exchange Differences",
@@ -345,17 +351,29 @@ class CustomerStatement(models.Model):
             )
 
     def _confirmation_balances(self):
-        """``[(currency, balance)]`` the balance confirmation asks about: the
-        closing balance in each currency of the statement, the company's
-        first (its items only, when there are foreign-currency sections).
-        A positive balance is owed by the customer."""
+        """``[(currency, balance)]`` the balance confirmation asks about: what
+        is owed at the cut-off in each currency, the company's first. A
+        positive balance is owed by the customer.
+
+        A foreign currency's balance is the open amount of its items, in that
+        currency: an invoice settled in another currency (a EUR invoice paid
+        in CNY) is owed in neither, although it stays in its currency's
+        section. The company currency has the rest of the book balance: the
+        closing balance less the book value of those open amounts. A currency
+        with nothing open is left out, unless nothing is open at all.
+        """
         self.ensure_one()
-        sections = self.currency_section_ids
-        own = self.currency_id.round(
-            self.closing_balance - sum(sections.mapped("closing_balance_company"))
+        company_currency = self.currency_id
+        sections = self.currency_section_ids.filtered(
+            lambda section: not section.currency_id.is_zero(section.open_amount)
         )
-        balances = [] if sections and self.currency_id.is_zero(own) else [(self.currency_id, own)]
-        balances += [(section.currency_id, section.closing_balance) for section in sections]
+        lines = self.sudo().line_ids
+        own = company_currency.round(
+            self.closing_balance
+            - sum(line.open_amount for line in lines if line.currency_id in sections.currency_id)
+        )
+        balances = [] if sections and company_currency.is_zero(own) else [(company_currency, own)]
+        balances += [(section.currency_id, section.open_amount) for section in sections]
         return balances
 
     def _get_report_base_filename(self):

@@ -587,6 +587,43 @@ class TestStatementForeignCurrency(StatementCommon):
         owed_to_you = render().split("confirmation_balances")[1].split("</tr>")[1]
         self.assertRegex(owed_to_you, r"(?s)<td[^>]*>\s*</td>\s*<td[^>]*>\s*<span[^>]*>.*30\.00")
 
+    def test_balance_confirmation_of_invoices_paid_in_another_currency(self):
+        """An invoice of 100 EUR (800 CNY at 8) paid in CNY at 10 to the euro
+        stays in the EUR section, but what is owed is its open amount: nothing
+        when 1,000 CNY paid it in full, 50 EUR when 500 CNY paid half."""
+        paid = self._customer("人民币付清欧元发票客户")
+        invoice = self._invoice(paid, "2026-09-01", 100, due="2026-09-10", currency=self.eur)
+        self._pay(invoice, 1000, "2026-09-20", currency=self.company.currency_id)
+        self.assertEqual(invoice.payment_state, "paid")
+        half = self._customer("人民币付一半客户")
+        invoice = self._invoice(half, "2026-09-01", 100, due="2026-09-10", currency=self.eur)
+        self._pay(invoice, 500, "2026-09-20", currency=self.company.currency_id)
+        statements = self.Statement.generate_statements((paid | half).ids, D_FROM, D_TO)
+        for statement, closing, section_closing, open_eur, balances in (
+            (statements[0], 0.0, 100.0, 0.0, [("CNY", 0.0)]),
+            (statements[1], 400.0, 100.0, 50.0, [("EUR", 50.0)]),
+        ):
+            lines = self._ledger_lines(statement.partner_id, D_TO)
+            self.assertAlmostEqual(statement.closing_balance, sum(lines.mapped("balance")))
+            self.assertAlmostEqual(statement.closing_balance, closing)
+            section = statement.currency_section_ids
+            self.assertEqual(section.currency_id, self.eur)
+            self.assertAlmostEqual(section.closing_balance, section_closing)
+            self.assertAlmostEqual(section.open_amount, open_eur)
+            self.assertEqual(
+                [(c.name, amount) for c, amount in statement._confirmation_balances()], balances
+            )
+            # The statement says how much of the section's balance was settled in CNY.
+            html = (
+                self.env["ir.actions.report"]
+                ._render_qweb_html(
+                    "customer_reconciliation.action_report_customer_statement", statement.ids
+                )[0]
+                .decode()
+            )
+            settled = html.split('name="settled_elsewhere"')[1].split("</p>")[0]
+            self.assertIn(f"{section_closing - open_eur:.2f}", settled)
+
     def test_hash_equals_reference_serialisation(self):
         """The hash PostgreSQL prepares equals the pure-Python reference one."""
         statement = self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
