@@ -702,13 +702,14 @@ class CustomerStatement(models.Model):
             summary["failed"] += len(failures)
             if not (sent or failures):
                 continue
+            in_users_language = self.with_context(lang=user.lang).env
             user._bus_send(
                 "simple_notification",
                 {
                     "type": "warning" if failures else "success",
                     "sticky": bool(failures),
-                    "title": self.env._("Customer statements"),
-                    "message": self.env._(
+                    "title": in_users_language._("Customer statements"),
+                    "message": in_users_language._(
                         "Statements sent: %(sent)s; not sent: %(failed)s (see their chatter).",
                         sent=len(sent),
                         failed=len(failures),

@@ -390,6 +390,18 @@ class TestStatementSendQueue(StatementCommon, MockEmail):
             (user, kind, payload["type"]), (self.user, "simple_notification", "warning")
         )
         self.assertIn("Statements sent: 1; not sent: 1", payload["message"])
+        # in the language of the user who asked
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.user.lang = "zh_CN"
+        self.statements[3].with_user(self.user)._queue_sending()
+        with (
+            self.mock_mail_gateway(),
+            patch.object(CustomerStatement, "_send_by_email", send),
+            patch.object(Users, "_bus_send", autospec=True) as bus_send,
+        ):
+            self.Statement._cron_send_queued()
+        (__, __, payload), __ = bus_send.call_args
+        self.assertIn("已发送对账单：0 张；未发送：1 张", payload["message"])
         # Nothing left: the scheduled action sends nothing more.
         with self.mock_mail_gateway():
             self.cron.method_direct_trigger()
