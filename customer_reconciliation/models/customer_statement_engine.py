@@ -419,13 +419,15 @@ class CustomerStatementEngine(models.AbstractModel):
     def _stage_targets(self, statements, partners, company, date_from, date_to):
         """Write ``TARGETS_TABLE``: one row per statement to compute.
 
-        The drafts bring their own settings. A new statement gets its id now
+        A draft takes the current content settings of its policy (exchange
+        lines hidden or not, aging boundaries), else keeps its own. A new statement gets its id now
         (from the table's sequence, in the order of ``partners``) and its
         settings from its policy (the partner's policy in ``company``, else the
         company's default policy), as the ORM would have written them; the row
         itself is only inserted once its figures are known.
         """
         cr = self.env.cr
+        self.env["customer.statement.policy"].flush_model()
         cr.execute(
             SQL(
                 """
@@ -458,10 +460,14 @@ class CustomerStatementEngine(models.AbstractModel):
                     INSERT INTO %(targets)s (
                         statement_id, partner_id, company_id, currency_id, date_from,
                         date_to, hide_exchange_lines, aging_boundaries, is_new)
-                    SELECT id, partner_id, company_id, currency_id, date_from, date_to,
-                           COALESCE(hide_exchange_lines, FALSE), aging_boundaries, FALSE
-                      FROM customer_statement
-                     WHERE id = ANY(%(ids)s)
+                    SELECT s.id, s.partner_id, s.company_id, s.currency_id, s.date_from,
+                           s.date_to,
+                           COALESCE(policy.hide_exchange_lines, s.hide_exchange_lines, FALSE),
+                           COALESCE(NULLIF(policy.aging_boundaries, ''), s.aging_boundaries),
+                           FALSE
+                      FROM customer_statement s
+                      LEFT JOIN customer_statement_policy policy ON policy.id = s.policy_id
+                     WHERE s.id = ANY(%(ids)s)
                     """,
                     targets=SQL.identifier(TARGETS_TABLE),
                     ids=statements.ids,
@@ -476,7 +482,6 @@ class CustomerStatementEngine(models.AbstractModel):
             Partner.flush_model(
                 ["statement_policy_id", "statement_contact_id", "statement_user_id", "user_id"]
             )
-            self.env["customer.statement.policy"].flush_model()
             cr.execute(
                 SQL(
                     """
@@ -1047,6 +1052,8 @@ class CustomerStatementEngine(models.AbstractModel):
                        overdue_amount = f.overdue,
                        not_due_amount = f.not_due,
                        line_count = f.line_count,
+                       hide_exchange_lines = f.hide_exchange_lines,
+                       aging_boundaries = f.aging_boundaries,
                        content_hash = NULL,
                        generated_date = now() AT TIME ZONE 'UTC',
                        write_uid = %(uid)s,

@@ -644,6 +644,26 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertAlmostEqual(statement.hidden_exchange_amount, 120.0)
         self.assertAlmostEqual(statement.closing_balance, 370.0)
         self.assertEqual(statement.line_count, len(statement.line_ids) - 1)
+        # A draft follows its policy when recomputed: exchange lines listed
+        # again, two aging buckets.
+        policy.write({"hide_exchange_lines": False, "aging_boundaries": "10"})
+        statement.action_recompute()
+        exchange = statement.line_ids.filtered(lambda ln: ln.document_type == "exchange")
+        self.assertFalse(exchange.hidden)
+        self.assertAlmostEqual(statement.hidden_exchange_amount, 0.0)
+        self.assertAlmostEqual(statement.closing_balance, 370.0)
+        self.assertEqual(statement.line_count, len(statement.line_ids))
+        self.assertEqual(statement.aging_boundaries, "10")
+        self.assertEqual(
+            statement.aging_ids.sorted("bucket").mapped("name"),
+            ["Not due", "1-10 days", "Over 10 days"],
+        )
+        self.assertAlmostEqual(sum(statement.aging_ids.mapped("amount")), 370.0)
+        # A sent statement keeps what it was sent with.
+        statement.action_mark_sent()
+        policy.hide_exchange_lines = True
+        self.assertFalse(statement.hide_exchange_lines)
+        self.assertFalse(exchange.hidden)
 
     def test_running_balances_of_a_single_foreign_currency(self):
         """A customer billed only in EUR: its running balances start from the
