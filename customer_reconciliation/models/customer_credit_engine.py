@@ -16,6 +16,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools.scheduler import in_user_language
 from .customer_credit_factor import FACTORS, factor_points
 
 _logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class CustomerCreditEngine(models.AbstractModel):
     _description = "Customer Credit Scoring Engine"
 
     @api.model
+    @in_user_language
     def _cron_rate_customers(self):
         """Scheduled action: rate the customers of every company, one company per chunk."""
         companies = self.env["res.company"].sudo().search([("active", "=", True)])

@@ -8,6 +8,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
+from ..tools.scheduler import in_user_language
+
 _logger = logging.getLogger(__name__)
 
 DUNNING_CHANNELS = [
@@ -336,6 +338,7 @@ class CustomerDunningLevel(models.Model):
     # Running
     # ------------------------------------------------------------------
     @api.model
+    @in_user_language
     def _cron_dun(self):
         """Scheduled action: dun the customers of every company that has levels."""
         with_levels = self.sudo()._read_group([("active", "=", True)], ["company_id"])

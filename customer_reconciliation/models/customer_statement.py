@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_is_zero
 from odoo.tools.misc import format_amount
 
+from ..tools.scheduler import in_user_language
 from .customer_statement_dispute import DISPUTE_REASONS
 
 _logger = logging.getLogger(__name__)
@@ -655,6 +656,7 @@ class CustomerStatement(models.Model):
         self.env.ref("customer_reconciliation.ir_cron_send_statements")._trigger()
 
     @api.model
+    @in_user_language
     def _cron_send_queued(self, job_count=SEND_JOB_COUNT):
         """Scheduled action: send the queued statements, at most ``job_count``
         a run (the action calls itself again for the rest).
@@ -1297,6 +1299,7 @@ class CustomerStatement(models.Model):
         return sent + timedelta(days=first + self.reminder_count * every)
 
     @api.model
+    @in_user_language
     def _cron_send_reminders(self, today=None):
         """Scheduled action: remind, escalate, and deem confirmed at the deadline.
 

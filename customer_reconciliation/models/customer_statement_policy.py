@@ -8,6 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
 from ..tools import aging, periods
+from ..tools.scheduler import in_user_language
 
 _logger = logging.getLogger(__name__)
 
@@ -252,6 +253,7 @@ class CustomerStatementPolicy(models.Model):
         return due
 
     @api.model
+    @in_user_language
     def _cron_generate_statements(self):
         """Scheduled action: generate (and send) the statements that are due."""
         policies = self.sudo().search(
@@ -284,13 +286,15 @@ class CustomerStatementPolicy(models.Model):
                         skip_empty=policy.skip_empty,
                     )
 
-                def failed(partner, error, date_to=date_to):
+                def failed(partner, error, policy=policy, date_to=date_to):
                     partner.message_post(
                         body=Markup("%s<br/><code>%s</code>")
                         % (
                             self.env._(
-                                "The statement for the period ending %(date)s could not "
-                                "be generated; it is retried at the next run.",
+                                "The statement of %(company)s for the period ending "
+                                "%(date)s could not be generated; it is retried at the "
+                                "next run.",
+                                company=policy.company_id.name,
                                 date=date_to,
                             ),
                             str(error)[:500],

@@ -231,6 +231,24 @@ class TestStatementGenerationCron(StatementCommon):
         self.assertEqual(len(self._statements()), 5)
         self.assertEqual(self.policy.last_period_end, date(2026, 10, 31))
 
+    def test_scheduled_action_writes_in_its_users_language(self):
+        """Odoo runs scheduled actions without a language: the notes are in
+        the language of the action's user, here Chinese."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env.ref("base.user_root").lang = "zh_CN"
+        self.policy.auto_generate = True
+        broken = self.customers[2]
+        cron = self.env.ref("customer_reconciliation.ir_cron_generate_statements")
+        with self._failing_for(broken), freeze_time("2026-11-03"):
+            cron.method_direct_trigger()
+        # one note per company whose default or own policy covers the customer
+        notes = broken.message_ids.filtered(lambda m: "ledger unreadable" in m.body)
+        self.assertIn(
+            f"{self.company.name} 截止于 2026-10-31 的期间的对账单未能生成；将在下次运行时重试。",
+            "".join(notes.mapped("body")),
+        )
+        self.assertNotIn("could not", "".join(notes.mapped("body")))
+
     def test_failing_customer_does_not_hold_back_later_periods(self):
         self.policy.last_period_end = date(2026, 9, 30)
         broken = self.customers[3]
