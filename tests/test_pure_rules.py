@@ -28,6 +28,7 @@ aging = _load("aging")
 periods = _load("periods")
 canonical = _load("canonical")
 rmb = _load("rmb")
+scheduler = _load("scheduler")
 
 
 def test_tools_import_nothing_from_odoo():
@@ -595,3 +596,28 @@ class TestQuickWorksheet:
         assert {(10, 0), (10, 1), (10, 3)} | {(row, 6) for row in range(9)} <= general
         assert {(4, col) for col in range(1, 8)} | {(5, col) for col in (1, 3, 4, 5, 7)} <= general
         assert not general & {(5, 0), (5, 2)}
+
+
+# ----------------------------------------------------------------------
+# scheduled actions
+# ----------------------------------------------------------------------
+class _Records:
+    """Just enough of a recordset: an environment with a context and a user."""
+
+    def __init__(self, context, user_lang):
+        self.env = type("Env", (), {"context": context, "user": type("U", (), {"lang": user_lang})})
+
+    def with_context(self, **values):
+        return _Records({**self.env.context, **values}, self.env.user.lang)
+
+
+def test_scheduled_action_runs_in_its_users_language():
+    @scheduler.in_user_language
+    def action(records, name, suffix="!"):
+        return records.env.context.get("lang"), name + suffix
+
+    assert action(_Records({}, "zh_CN"), "run") == ("zh_CN", "run!")
+    # a call that brings a language keeps it; a user without one changes nothing
+    assert action(_Records({"lang": "fr_FR"}, "zh_CN"), "run", suffix="?") == ("fr_FR", "run?")
+    assert action(_Records({}, False), "run") == (None, "run!")
+    assert action.__name__ == "action"
