@@ -605,9 +605,8 @@ class CustomerStatement(models.Model):
 
     def action_send(self):
         """Open the e-mail composer (one statement) or queue them (several)."""
-        self._check_can_send()
         if len(self) > 1:
-            self._queue_sending()
+            self._queue_sending()  # checks that they can be sent
             return {
                 "type": "ir.actions.client",
                 "tag": "display_notification",
@@ -621,6 +620,7 @@ class CustomerStatement(models.Model):
                     "next": {"type": "ir.actions.act_window_close"},
                 },
             }
+        self._check_can_send()
         self._portal_ensure_token()
         template = self._get_mail_template()
         return {

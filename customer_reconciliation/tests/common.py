@@ -1,7 +1,13 @@
+from datetime import date
+
 from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+# The period most tests state: October 2026.
+D_FROM = date(2026, 10, 1)
+D_TO = date(2026, 10, 31)
 
 
 @tagged("post_install", "-at_install")

@@ -5,10 +5,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
-from .common import StatementCommon
-
-D_FROM = date(2026, 10, 1)
-D_TO = date(2026, 10, 31)
+from .common import D_FROM, D_TO, StatementCommon
 
 
 @tagged("post_install", "-at_install")

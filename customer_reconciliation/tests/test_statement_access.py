@@ -1,15 +1,10 @@
-from datetime import date
-
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
 from ..models.customer_statement_line import CUSTOMER_FIELDS
-from .common import StatementCommon
-
-D_FROM = date(2026, 10, 1)
-D_TO = date(2026, 10, 31)
+from .common import D_FROM, D_TO, StatementCommon
 
 
 @tagged("post_install", "-at_install")

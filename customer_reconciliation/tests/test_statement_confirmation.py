@@ -8,10 +8,8 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
-from .common import StatementCommon
+from .common import D_FROM, D_TO, StatementCommon
 
-D_FROM = date(2026, 10, 1)
-D_TO = date(2026, 10, 31)
 # A 1x1 transparent PNG, as the portal signature widget sends it.
 SIGNATURE = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"

@@ -4,11 +4,8 @@ from datetime import date
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import StatementCommon
+from .common import D_FROM, D_TO, StatementCommon
 from .test_statement_confirmation import SIGNATURE
-
-D_FROM = date(2026, 10, 1)
-D_TO = date(2026, 10, 31)
 
 
 @tagged("post_install", "-at_install")

@@ -1,5 +1,5 @@
 import io
-from datetime import date, datetime
+from datetime import datetime
 from unittest.mock import patch
 
 from odoo.tests import new_test_user, tagged
@@ -8,13 +8,13 @@ from odoo.tools import mute_logger
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 from odoo.addons.customer_reconciliation.report import customer_statement_xlsx as xlsx_module
 
+from .common import D_FROM, D_TO
+
 try:
     import openpyxl
 except ImportError:  # pragma: no cover - openpyxl ships with Odoo's requirements
     openpyxl = None
 
-D_FROM = date(2026, 10, 1)
-D_TO = date(2026, 10, 31)
 REPORT = "customer_reconciliation.report_customer_statement"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
