@@ -329,7 +329,8 @@ class CustomerStatementEngine(models.AbstractModel):
     def _flush_ledger(self):
         self.env["account.move.line"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
-        self.env["account.move"].flush_model(["move_type", "journal_id", "state"])
+        self.env["account.full.reconcile"].flush_model(["exchange_move_id"])
+        self.env["account.move"].flush_model(["move_type", "journal_id", "state", "company_id"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
 
     @api.model
@@ -577,10 +578,7 @@ class CustomerStatementEngine(models.AbstractModel):
         blocks = []
         for (company_id, date_to), targets in by_block.items():
             branches = self._branches(self.env["res.company"].browse(company_id))
-            block = _Block(
-                SQL("l.journal_id = ANY(%s::int[])", branches.currency_exchange_journal_id.ids),
-                date_to,
-            )
+            block = _Block(self._exchange_condition(branches), date_to)
             ids, partner_ids, currency_ids, froms, hides = map(list, zip(*targets, strict=True))
             blocks.append(
                 SQL(
@@ -615,6 +613,42 @@ class CustomerStatementEngine(models.AbstractModel):
                 )
             )
         return SQL(" UNION ALL ").join(blocks)
+
+    def _exchange_condition(self, branches):
+        """The condition that the journal item ``l`` of ``branches`` is an
+        exchange difference.
+
+        Those are the entries of the companies' exchange difference journals,
+        and the entries a reconciliation made for its exchange difference
+        (as Odoo recognises them), which may lie in a journal the company no
+        longer uses for them. Most of the latter are in the current journal:
+        only the others are named, and PostgreSQL hashes their list.
+        """
+        journals = branches.currency_exchange_journal_id
+        moves = [
+            move_id
+            for (move_id,) in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT m.id
+                      FROM account_move m
+                     WHERE m.id IN (SELECT exchange_move_id FROM account_partial_reconcile
+                                     WHERE exchange_move_id IS NOT NULL
+                                    UNION
+                                    SELECT exchange_move_id FROM account_full_reconcile
+                                     WHERE exchange_move_id IS NOT NULL)
+                       AND m.company_id = ANY(%(companies)s)
+                       AND m.journal_id <> ALL(%(journals)s::int[])
+                    """,
+                    companies=branches.ids,
+                    journals=journals.ids,
+                )
+            )
+        ]
+        condition = SQL("l.journal_id = ANY(%s::int[])", journals.ids)
+        if moves:
+            condition = SQL("(%s OR l.move_id = ANY(%s::int[]))", condition, moves)
+        return condition
 
     def _build_totals(self):
         """Write ``TOTALS_TABLE`` from one parallel read of the whole ledger.

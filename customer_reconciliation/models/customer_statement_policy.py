@@ -85,7 +85,8 @@ class CustomerStatementPolicy(models.Model):
     hide_exchange_lines = fields.Boolean(
         string="Hide Exchange Differences",
         help="Exchange-difference entries (those of the company's exchange difference "
-        "journal) stay in the balances but are not listed to the customer.",
+        "journal, and those a reconciliation made in an earlier one) stay in the "
+        "balances but are not listed to the customer.",
     )
     skip_empty = fields.Boolean(
         string="Skip Empty Statements",

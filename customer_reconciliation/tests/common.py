@@ -88,6 +88,30 @@ class StatementCommon(AccountTestInvoicingCommon):
         return move
 
     @classmethod
+    def _entry(cls, journal, date, amount, partner):
+        """A posted miscellaneous entry of ``journal``: ``amount`` into the
+        receivable of ``partner``, against revenue."""
+        move = cls.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": journal.id,
+                "date": date,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": cls.receivable.id,
+                            "partner_id": partner.id,
+                            "debit": amount,
+                        }
+                    ),
+                    Command.create({"account_id": cls.revenue.id, "credit": amount}),
+                ],
+            }
+        )
+        move.action_post()
+        return move
+
+    @classmethod
     def _pay(cls, invoices, amount, date, currency=None):
         values = {"payment_date": date, "amount": amount}
         if currency:

@@ -665,6 +665,39 @@ class TestStatementForeignCurrency(StatementCommon):
         self.assertFalse(statement.hide_exchange_lines)
         self.assertFalse(exchange.hidden)
 
+    def test_exchange_lines_after_the_exchange_journal_changed(self):
+        """The company moves its exchange differences to a new journal: the
+        entry a reconciliation made in the former one is still an exchange
+        difference (Odoo links it to the reconciliation), an entry of the new
+        journal is one too, and a plain entry of the former journal is not."""
+        former = self.company.currency_exchange_journal_id
+        journal = self.env["account.journal"].create(
+            {
+                "name": "汇兑损益 2026",
+                "code": "FX26",
+                "type": "general",
+                "company_id": self.company.id,
+            }
+        )
+        self.company.currency_exchange_journal_id = journal
+        revaluation = self._entry(journal, "2026-09-30", 5.0, self.customer)
+        adjustment = self._entry(former, "2026-09-29", 7.0, self.customer)
+        policy = self.env["customer.statement.policy"].create(
+            {"name": "hide", "company_id": self.company.id, "hide_exchange_lines": True}
+        )
+        self.customer.with_company(self.company).statement_policy_id = policy
+        statement = self.Statement.generate_statements(self.customer.ids, D_FROM, D_TO)
+        exchange = statement.line_ids.filtered(lambda ln: ln.document_type == "exchange")
+        self.assertEqual(exchange.move_id.journal_id, former | revaluation.journal_id)
+        self.assertNotIn(adjustment, exchange.move_id)
+        self.assertEqual(
+            statement.line_ids.filtered(lambda ln: ln.move_id == adjustment).document_type,
+            "other",
+        )
+        self.assertTrue(all(exchange.mapped("hidden")))
+        self.assertAlmostEqual(statement.hidden_exchange_amount, 125.0)
+        self.assertAlmostEqual(statement.closing_balance, 370.0 + 5.0 + 7.0)
+
     def test_running_balances_of_a_single_foreign_currency(self):
         """A customer billed only in EUR: its running balances start from the
         opening balance, in EUR and in company currency, with one window."""
