@@ -391,11 +391,13 @@ class CustomerStatementEngine(models.AbstractModel):
         cr.execute("SET LOCAL work_mem = '64MB'")
         self._drop_stage()
         self._stage_targets(statements, partners, company, date_from, date_to)
-        self._build_totals()
+        # Each company's exchange differences, for both reads of the ledger.
+        exchange = {}
+        self._build_totals(exchange)
         if skip_empty and partners and not self._drop_empty_targets() and not statements:
             self._drop_stage()
             return Statement
-        self._build_items()
+        self._build_items(exchange)
         created = self._insert_statements(company, date_to) if partners else []
         if statements:
             self._write_totals(statements.ids)
@@ -540,7 +542,7 @@ class CustomerStatementEngine(models.AbstractModel):
         )
         cr.execute(SQL("ANALYZE %s", SQL.identifier(TARGETS_TABLE)))
 
-    def _ledger_scan(self, select, where=None, joins=None, group_by=None):
+    def _ledger_scan(self, exchange, select, where=None, joins=None, group_by=None):
         """A parallel read of the targets' ledger.
 
         The journal items are ``l``, the statement they belong to ``t`` (its
@@ -556,7 +558,8 @@ class CustomerStatementEngine(models.AbstractModel):
         and its branches up to their cut-off: the statements of each company
         and cut-off are one block of the query (joined by ``UNION ALL``)
         where both are constants, so that PostgreSQL estimates the rows from
-        its statistics.
+        its statistics. ``exchange`` keeps each company's condition that an
+        item is an exchange difference, from one read to the next.
         """
         by_block = {}
         for row in self.env.execute_query(
@@ -578,7 +581,9 @@ class CustomerStatementEngine(models.AbstractModel):
         blocks = []
         for (company_id, date_to), targets in by_block.items():
             branches = self._branches(self.env["res.company"].browse(company_id))
-            block = _Block(self._exchange_condition(branches), date_to)
+            if company_id not in exchange:
+                exchange[company_id] = self._exchange_condition(branches)
+            block = _Block(exchange[company_id], date_to)
             ids, partner_ids, currency_ids, froms, hides = map(list, zip(*targets, strict=True))
             blocks.append(
                 SQL(
@@ -650,7 +655,7 @@ class CustomerStatementEngine(models.AbstractModel):
             condition = SQL("(%s OR l.move_id = ANY(%s::int[]))", condition, moves)
         return condition
 
-    def _build_totals(self):
+    def _build_totals(self, exchange):
         """Write ``TOTALS_TABLE`` from one parallel read of the whole ledger.
 
         Per statement and transaction currency: the opening, period and
@@ -684,6 +689,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 totals=SQL.identifier(TOTALS_TABLE),
                 targets=SQL.identifier(TARGETS_TABLE),
                 scan=self._ledger_scan(
+                    exchange,
                     lambda block: SQL(
                         """
                         t.statement_id,
@@ -733,7 +739,7 @@ class CustomerStatementEngine(models.AbstractModel):
         )
         return left
 
-    def _build_items(self):
+    def _build_items(self, exchange):
         """Write ``ITEMS_TABLE``: the items each statement lists, from one
         parallel read of the ledger.
 
@@ -819,7 +825,7 @@ class CustomerStatementEngine(models.AbstractModel):
             SQL(
                 "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s",
                 SQL.identifier(ITEMS_TABLE),
-                self._ledger_scan(select, where=where, joins=joins),
+                self._ledger_scan(exchange, select, where=where, joins=joins),
             )
         )
 
@@ -837,16 +843,14 @@ class CustomerStatementEngine(models.AbstractModel):
             for move_line_id, amount, amount_currency in self.env.execute_query(
                 SQL(
                     """
-                    SELECT move_line_id, SUM(amount)::text, SUM(amount_currency)::text
-                      FROM (SELECT debit_move_id AS move_line_id, amount,
-                                   debit_amount_currency AS amount_currency
-                              FROM account_partial_reconcile
-                             WHERE max_date > %(date_to)s
-                             UNION ALL
-                            SELECT credit_move_id, -amount, -credit_amount_currency
-                              FROM account_partial_reconcile
-                             WHERE max_date > %(date_to)s) x
-                     GROUP BY move_line_id
+                    SELECT x.move_line_id, SUM(x.amount)::text, SUM(x.amount_currency)::text
+                      FROM account_partial_reconcile p
+                     CROSS JOIN LATERAL (
+                               VALUES (p.debit_move_id, p.amount, p.debit_amount_currency),
+                                      (p.credit_move_id, -p.amount, -p.credit_amount_currency)
+                           ) AS x(move_line_id, amount, amount_currency)
+                     WHERE p.max_date > %(date_to)s
+                     GROUP BY x.move_line_id
                     """,
                     date_to=date_to,
                 )
