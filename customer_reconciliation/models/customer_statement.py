@@ -181,6 +181,12 @@ class CustomerStatement(models.Model):
         default="positive",
     )
     reply_deadline = fields.Date(copy=False, tracking=True)
+    reply_by = fields.Date(
+        string="Reply By",
+        compute="_compute_reply_by",
+        help="The reply deadline; for a statement not sent yet, the one it gets "
+        "when sent today (what its e-mail and attachments say).",
+    )
     sent_date = fields.Datetime(readonly=True, copy=False)
     generated_date = fields.Datetime(string="Computed On", readonly=True, copy=False)
     version = fields.Integer(default=1, readonly=True, copy=False)
@@ -327,6 +333,17 @@ class CustomerStatement(models.Model):
             statement.dispute_count = sum(
                 counts.get((statement.id, state), 0) for state in ("open", "accepted", "rejected")
             )
+
+    @api.depends("reply_deadline", "state", "policy_id.reply_days", "company_id")
+    def _compute_reply_by(self):
+        for statement in self:
+            if statement.reply_deadline or statement.state not in ("draft", "to_review"):
+                statement.reply_by = statement.reply_deadline
+            else:
+                reply_days = statement.policy_id.reply_days if statement.policy_id else 10
+                statement.reply_by = statement.company_id._reconciliation_today() + timedelta(
+                    days=reply_days
+                )
 
     def _compute_superseded_by_id(self):
         newer = {
@@ -638,8 +655,10 @@ class CustomerStatement(models.Model):
                     "mail.mail_notification_layout_with_responsible_signature"
                 ),
                 "mark_statement_as_sent": True,
-                # The content the e-mail is prepared on (shown in its body).
+                # The content the e-mail is prepared on (shown in its body),
+                # and the deadline it states.
                 "statement_hashes": self.env["customer.statement.engine"]._store_hashes(self),
+                "statement_reply_by": {self.id: fields.Date.to_string(self.reply_by)},
                 "force_email": True,
             },
         }
@@ -771,6 +790,7 @@ class CustomerStatement(models.Model):
         # user's own post (not a customer's through a link) can carry it.
         if self.env.context.get("mark_statement_as_sent") and self._can_mark_sent():
             hashes = self.env.context.get("statement_hashes") or {}
+            deadlines = self.env.context.get("statement_reply_by") or {}
             unsent = self.filtered(lambda s: s.state in ("draft", "to_review"))
             current = self.env["customer.statement.engine"]._content_hashes(unsent)
             for statement in unsent:
@@ -784,7 +804,8 @@ class CustomerStatement(models.Model):
                         )
                     )
                 statement._check_can_send()
-                statement._freeze()
+                deadline = deadlines.get(statement.id) or deadlines.get(str(statement.id))
+                statement._freeze(deadline=deadline)
         return super().message_post(**kwargs)
 
     def _can_mark_sent(self):
@@ -1245,19 +1266,31 @@ class CustomerStatement(models.Model):
     # ------------------------------------------------------------------
     # Snapshot
     # ------------------------------------------------------------------
-    def _freeze(self):
-        """Mark as sent: the content is frozen and the reply deadline starts."""
+    def _freeze(self, deadline=None):
+        """Mark as sent: the content is frozen and the reply deadline starts.
+
+        The deadline is the statements' ``reply_by``, or ``deadline`` (the one
+        an e-mail prepared earlier states) when it is still to come.
+        """
         hashes = self.env["customer.statement.engine"]._content_hashes(self)
         for statement in self:
-            today = statement.company_id._reconciliation_today()
-            reply_days = statement.policy_id.reply_days if statement.policy_id else 10
+            reply_by = statement.reply_by
+            try:
+                stated = fields.Date.to_date(deadline) if deadline else None
+            except (TypeError, ValueError):
+                stated = None
+            if (
+                stated
+                and not statement.reply_deadline
+                and stated >= statement.company_id._reconciliation_today()
+            ):
+                reply_by = stated
             statement.with_context(customer_statement_engine=True)._write_status(
                 {
                     "content_hash": hashes[statement.id],
                     "state": "sent",
                     "sent_date": fields.Datetime.now(),
-                    "reply_deadline": statement.reply_deadline
-                    or today + timedelta(days=reply_days),
+                    "reply_deadline": reply_by,
                 }
             )
 

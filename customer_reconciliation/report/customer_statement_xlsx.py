@@ -274,6 +274,15 @@ class CustomerStatementXlsx(models.AbstractModel):
                     write_string(row, col, value or "")
         sheet.autofilter(0, 0, len(statements), len(columns) - 1)
 
+    def _state_label(self, statement):
+        """The statement's state, as "sent" in the workbook of the e-mail that
+        sends it (prepared before it is marked sent)."""
+        states = dict(statement._fields["state"]._description_selection(self.env))
+        state = statement.state
+        if self.env.context.get("mark_statement_as_sent") and state in ("draft", "to_review"):
+            state = "sent"
+        return states.get(state, state)
+
     def _write_statement(self, sheet, statement, lines, currency_lines, styles):
         """One statement, top to bottom; returns the next free row."""
         columns = self._line_columns()
@@ -286,18 +295,17 @@ class CustomerStatementXlsx(models.AbstractModel):
         # Header block
         sheet.write_string(0, 0, self.env._("Customer Statement"), styles.title)
         sheet.write_string(0, 3, statement.name, styles.title)
-        states = dict(statement._fields["state"]._description_selection(self.env))
         modes = dict(statement._fields["confirmation_mode"]._description_selection(self.env))
         header = [
             (self.env._("Company"), statement.company_id.name),
             (self.env._("Customer"), statement.partner_id.display_name),
             (self.env._("Period"), (statement.date_from, statement.date_to)),
             (self.env._("Number"), statement.name),
-            (self.env._("Status"), states.get(statement.state, statement.state)),
+            (self.env._("Status"), self._state_label(statement)),
             (self.env._("Confirmation"), modes.get(statement.confirmation_mode, "")),
         ]
-        if statement.reply_deadline:
-            header.append((self.env._("Reply By"), (statement.reply_deadline,)))
+        if statement.reply_by:
+            header.append((self.env._("Reply By"), (statement.reply_by,)))
         header += [
             (self.env._("Currency"), currency.name),
             (self.env._("Hash (SHA-256)"), statement.content_hash or ""),

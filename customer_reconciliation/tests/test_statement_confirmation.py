@@ -1,10 +1,13 @@
 import base64
+import io
 from datetime import date
 
+import openpyxl
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools.misc import format_date
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -70,17 +73,46 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         xlsx = mail.attachment_ids.filtered(lambda a: a.name.endswith(".xlsx"))
         self.assertEqual(base64.b64decode(xlsx.datas)[:2], b"PK")
 
+    @staticmethod
+    def _xlsx_header(content):
+        """The label: value rows at the top of a statement workbook."""
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+        return {
+            row[0]: row[1]
+            for row in sheet.iter_rows(min_row=3, max_row=12, max_col=2, values_only=True)
+            if row[0]
+        }
+
+    @freeze_time("2026-11-03 02:00:00")
     def test_composer_send(self):
+        """The e-mail prepared in the composer, before the statement is sent,
+        states the deadline the statement gets, and its attachments show it
+        as sent, not as a draft."""
+        self.policy.confirmation_mode = "negative"
         statement = self._statement()
+        deadline = date(2026, 11, 13)  # today, 3 November, plus the policy's 10 days
+        self.assertFalse(statement.reply_deadline)
+        self.assertEqual(statement.reply_by, deadline)
         action = statement.action_send()
         composer = self.env["mail.compose.message"].with_context(**action["context"]).create({})
         self.assertEqual(composer.template_id, statement._get_mail_template())
+        shown = format_date(self.env, deadline)
+        self.assertIn(shown, composer.body)
+        # the PDF, which tests render as HTML
+        pdf = composer.attachment_ids.filtered(lambda a: not a.name.endswith(".xlsx"))
+        html = base64.b64decode(pdf.datas).decode()
+        self.assertIn(shown, html)
+        self.assertNotIn("(Draft)", html)
         with self.mock_mail_gateway():
             composer._action_send_mail()
         self.assertEqual(statement.state, "sent")
-        self.assertTrue(statement.reply_deadline)
+        self.assertEqual(statement.reply_deadline, deadline)
         mail = self._new_mails.filtered(lambda m: self.customer in m.recipient_ids)
         self.assertEqual(len(mail.attachment_ids), 2)
+        xlsx = mail.attachment_ids.filtered(lambda a: a.name.endswith(".xlsx"))
+        header = self._xlsx_header(base64.b64decode(xlsx.datas))
+        self.assertEqual(header["Status"], "Sent")
+        self.assertEqual(header["Reply By"].date(), deadline)
 
     def test_composer_refuses_changed_statement(self):
         statement = self._statement()
