@@ -70,10 +70,20 @@ class CustomerReconciliationBatch(models.AbstractModel):
                         failed |= record
                         _logger.warning("%s failed for %s: %s", chunk._name, record, error)
                         if on_failure:
-                            with self.env.cr.savepoint():
-                                on_failure(record, error)
-            self._commit_chunk()
+                            self._report_failure(on_failure, record, error)
+            # the progress is saved with the chunk
             self.env["ir.cron"]._notify_progress(
                 done=len(done) + len(failed), remaining=total - start - len(chunk)
             )
+            self._commit_chunk()
         return done, failed
+
+    @api.model
+    def _report_failure(self, on_failure, record, error):
+        """Call ``on_failure(record, error)``; a failure to report the
+        failure is logged and does not stop the run."""
+        try:
+            with self.env.cr.savepoint():
+                on_failure(record, error)
+        except Exception:  # noqa: BLE001 - the run goes on
+            _logger.exception("Could not record the failure of %s", record)

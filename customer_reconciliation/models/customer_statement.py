@@ -691,6 +691,7 @@ class CustomerStatement(models.Model):
             self.env.ref("customer_reconciliation.ir_cron_send_statements")._trigger()
             queued = queued[:job_count]
         summary = {"sent": 0, "failed": 0}
+        busy = False  # statements another transaction held stay queued
         Batch = self.env["customer.reconciliation.batch"]
         for user, statements in queued.grouped("sending_user_id").items():
             # the user's rights and companies, as if they sent them themselves
@@ -701,12 +702,13 @@ class CustomerStatement(models.Model):
             sent = self.browse()
 
             def send(chunk):
-                nonlocal sent
-                locked = chunk._lock_for_sending()
+                nonlocal sent, busy
+                locked = chunk._lock_for_update()
                 ready = locked.filtered(lambda s: s.state in ("draft", "to_review"))
                 ready._send_by_email()
                 locked.sudo().sending_user_id = False
                 sent |= ready
+                busy = busy or locked != chunk
 
             def failed(statement, error):
                 statement.sudo().sending_user_id = False
@@ -737,11 +739,16 @@ class CustomerStatement(models.Model):
                     ),
                 },
             )
+        if busy:
+            self.env.ref("customer_reconciliation.ir_cron_send_statements")._trigger(
+                fields.Datetime.now() + timedelta(minutes=1)
+            )
         return summary
 
-    def _lock_for_sending(self):
-        """The statements no other transaction is sending now, locked until
-        the end of this one and read again; the others stay queued."""
+    def _lock_for_update(self):
+        """The statements no other transaction is working on now, locked until
+        the end of this one and read again: a scheduled action checks them
+        again before it acts, and leaves the others to its next run."""
         if not self:
             return self
         locked = self.env.execute_query(
@@ -1323,13 +1330,17 @@ class CustomerStatement(models.Model):
     # Scheduled reminders and deemed confirmation
     # ------------------------------------------------------------------
     def _next_reminder_date(self):
-        """Date of the next reminder (or of the escalation after the last one)."""
+        """Date of the next reminder (or of the escalation after the last one):
+        ``reminder_first_days`` after sending, then ``reminder_interval_days``
+        after the last reminder (not after sending: a run missed for a while
+        sends one reminder, not one per day until the schedule caught up)."""
         self.ensure_one()
         policy = self.policy_id
+        if self.reminder_count and self.last_reminder_date:
+            every = policy.reminder_interval_days if policy else 3
+            return self.last_reminder_date + timedelta(days=every)
         first = policy.reminder_first_days if policy else 3
-        every = policy.reminder_interval_days if policy else 3
-        sent = self.company_id._reconciliation_today(self.sent_date)
-        return sent + timedelta(days=first + self.reminder_count * every)
+        return self.company_id._reconciliation_today(self.sent_date) + timedelta(days=first)
 
     @api.model
     @in_user_language
@@ -1366,18 +1377,60 @@ class CustomerStatement(models.Model):
             company: today or company._reconciliation_today()
             for company in (negative | waiting).company_id
         }
-        deemed = negative.filtered(lambda s: s.reply_deadline < todays[s.company_id])
-        done, failed = Batch._run_in_chunks(deemed, lambda recs: recs._deem_confirmed())
-        summary["deemed"], summary["failed"] = len(done), len(failed)
 
-        due = waiting.filtered(lambda s: s._next_reminder_date() <= todays[s.company_id])
-        limit = {s.id: s.policy_id.reminder_max if s.policy_id else 2 for s in due}
-        to_remind = due.filtered(lambda s: s.reminder_count < limit[s.id])
+        def past_deadline(statement):
+            return (
+                statement.state == "sent"
+                and statement.confirmation_mode == "negative"
+                and statement.reply_deadline
+                and statement.reply_deadline < todays[statement.company_id]
+            )
+
+        def reminder_due(statement):
+            return (
+                statement.state == "sent"
+                and statement.confirmation_mode != "negative"
+                and not statement.escalated
+                and statement.sent_date
+                and statement._next_reminder_date() <= todays[statement.company_id]
+            )
+
+        def below_limit(statement):
+            policy = statement.policy_id
+            return statement.reminder_count < (policy.reminder_max if policy else 2)
+
+        deemed = negative.filtered(past_deadline)
+        due = waiting.filtered(reminder_due)
+        to_remind = due.filtered(below_limit)
         to_escalate = due - to_remind
-        done, failed = Batch._run_in_chunks(to_remind, lambda recs: recs._send_reminder(today))
-        summary["reminded"], summary["failed"] = len(done), summary["failed"] + len(failed)
-        done, failed = Batch._run_in_chunks(to_escalate, lambda recs: recs._escalate(today))
-        summary["escalated"], summary["failed"] = len(done), summary["failed"] + len(failed)
+        for key, statements, select, action in (
+            ("deemed", deemed, past_deadline, lambda recs: recs._deem_confirmed()),
+            (
+                "reminded",
+                to_remind,
+                lambda s: reminder_due(s) and below_limit(s),
+                lambda recs: recs._send_reminder(today),
+            ),
+            (
+                "escalated",
+                to_escalate,
+                lambda s: reminder_due(s) and not below_limit(s),
+                lambda recs: recs._escalate(today),
+            ),
+        ):
+            acted = self.browse()
+
+            # Each chunk checks its statements again, locked: a customer may
+            # have replied, or another run acted, since they were selected.
+            def process(chunk, select=select, action=action):
+                nonlocal acted
+                ready = chunk._lock_for_update().filtered(select)
+                action(ready)
+                acted |= ready
+
+            __, failed = Batch._run_in_chunks(statements, process)
+            summary[key] = len(acted)
+            summary["failed"] += len(failed)
         _logger.info("Statement reminders: %s", summary)
         return summary
 

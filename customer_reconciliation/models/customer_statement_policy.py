@@ -9,6 +9,7 @@ from odoo.osv import expression
 
 from ..tools import aging, periods
 from ..tools.scheduler import in_user_language
+from .customer_statement import SEND_CHUNK_SIZE
 
 _logger = logging.getLogger(__name__)
 
@@ -368,8 +369,20 @@ class CustomerStatementPolicy(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
 
-        sent, failures = self.env["customer.reconciliation.batch"]._run_in_chunks(
-            to_send, lambda chunk: chunk._send_by_email(), on_failure=failed
+        sent = to_send.browse()
+
+        def send(chunk):
+            # checked again, locked: sent by hand or put back for review meanwhile
+            nonlocal sent
+            ready = chunk._lock_for_update().filtered(
+                lambda s: s.state == "draft" and not s.review_required
+            )
+            ready._send_by_email()
+            sent |= ready
+
+        # a chunk renders a PDF and an XLSX per statement: small chunks
+        __, failures = self.env["customer.reconciliation.batch"]._run_in_chunks(
+            to_send, send, chunk_size=SEND_CHUNK_SIZE, on_failure=failed
         )
         return len(sent), len(failures)
 

@@ -439,6 +439,46 @@ class TestStatementSendQueue(StatementCommon, MockEmail):
         self.assertEqual(summary, {"sent": 1, "failed": 0})
         self.assertEqual(set(self.statements.mapped("state")), {"sent"})
 
+    def test_statement_held_elsewhere_is_sent_at_a_run_soon_after(self):
+        """A statement another transaction holds stays queued, and the
+        action runs again a minute later instead of at its next day."""
+        self.statements.with_user(self.user).action_send()
+        held = self.statements[1]
+        lock = CustomerStatement._lock_for_update
+        triggers = self._triggers()
+        with (
+            self.mock_mail_gateway(),
+            patch.object(CustomerStatement, "_lock_for_update", lambda recs: lock(recs - held)),
+        ):
+            summary = self.Statement._cron_send_queued()
+        self.assertEqual(summary, {"sent": 3, "failed": 0})
+        self.assertEqual(held.state, "draft")
+        self.assertEqual(held.sending_user_id, self.user)
+        self.assertEqual(self._triggers(), triggers + 1)
+        with self.mock_mail_gateway():
+            self.assertEqual(self.Statement._cron_send_queued(), {"sent": 1, "failed": 0})
+        self.assertEqual(held.state, "sent")
+
+    def test_failure_that_cannot_be_recorded_does_not_stop_the_run(self):
+        Batch = self.env["customer.reconciliation.batch"]
+
+        def process(statements):
+            if self.statements[0] in statements:
+                raise ValueError("mail server refused")
+            statements._write_status({"reminder_count": 1})
+
+        def on_failure(statement, error):
+            raise ValueError("chatter unavailable")
+
+        with self.assertLogs(
+            "odoo.addons.customer_reconciliation.models.customer_reconciliation_batch"
+        ) as logs:
+            done, failed = Batch._run_in_chunks(self.statements, process, on_failure=on_failure)
+        self.assertEqual(failed, self.statements[0])
+        self.assertEqual(done, self.statements[1:])
+        self.assertEqual(self.statements.mapped("reminder_count"), [0, 1, 1, 1])
+        self.assertTrue(any("Could not record the failure" in line for line in logs.output))
+
 
 @tagged("post_install", "-at_install")
 class TestStatementReminderCron(StatementCommon, MockEmail):
@@ -517,6 +557,42 @@ class TestStatementReminderCron(StatementCommon, MockEmail):
             with freeze_time(moment), self.mock_mail_gateway():
                 self.assertEqual(self.Statement._cron_send_reminders()["deemed"], deemed, moment)
         self.assertEqual(statement.state, "deemed")
+
+    def test_reminders_after_a_pause_keep_their_interval(self):
+        """The scheduler was down for a week: one reminder when it is back,
+        the next one the policy's interval after it, not the day after."""
+        statement = self._sent()
+        for day, mails in (("2026-11-12", 1), ("2026-11-13", 0), ("2026-11-16", 0)):
+            __, sent = self._run(day)
+            self.assertEqual(sent, mails, day)
+        self.assertEqual(statement.last_reminder_date, date(2026, 11, 12))
+        __, sent = self._run("2026-11-17")
+        self.assertEqual((sent, statement.reminder_count), (1, 2))
+
+    def test_reply_after_selection_is_not_overwritten(self):
+        """A customer disputes while the run works on earlier chunks: the
+        statement's chunk finds it disputed and leaves it so."""
+        self.policy.confirmation_mode = "negative"
+        statement = self._sent()
+        other = self._customer("另一客户", email="ap2@example.com")
+        self._invoice(other, "2026-10-16", 300)
+        other.with_company(self.company).statement_policy_id = self.policy
+        late = self.Statement.generate_statements(other.ids, date(2026, 10, 1), date(2026, 10, 31))
+        with freeze_time("2026-11-02 09:00:00"):
+            late._send_by_email()
+        lock = type(self.Statement)._lock_for_update
+
+        def dispute_then_lock(statements):
+            # the customer's reply, committed after the run selected them
+            late._write_status({"state": "disputed"})
+            return lock(statements)
+
+        with patch.object(type(self.Statement), "_lock_for_update", dispute_then_lock):
+            summary, __ = self._run("2026-11-13")
+        self.assertEqual(summary["deemed"], 1)
+        self.assertEqual(statement.state, "deemed")
+        self.assertEqual(late.state, "disputed")
+        self.assertFalse(late.message_ids.filtered(lambda m: "deemed confirmed" in m.body))
 
     def test_deemed_after_the_deadline_not_on_it(self):
         self.policy.confirmation_mode = "negative"
