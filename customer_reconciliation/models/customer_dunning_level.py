@@ -417,11 +417,20 @@ class CustomerDunningLevel(models.Model):
 
         Like the scheduled action it works as a system process (letters and
         activities go on customers the user may not edit), but only statement
-        users may start it, and only for the companies they work in.
+        users may start it, and only for the companies they work in. It runs
+        in one transaction that holds the scheduled action: neither starts
+        while the other runs, and a customer is never dunned twice.
         """
         if not self.env.user.has_group("customer_reconciliation.group_statement_user"):
             raise AccessError(self.env._("Only statement users can run the dunning."))
-        summary = self.sudo()._run_dunning(self.env.companies)
+        self.env["customer.reconciliation.batch"]._hold_scheduled_action(
+            "customer_reconciliation.ir_cron_customer_dunning"
+        )
+        summary = (
+            self.sudo()
+            .with_context(customer_reconciliation_no_commit=True)
+            ._run_dunning(self.env.companies)
+        )
         message = self.env._(
             "%(messages)s reminder(s) sent to %(customers)s customer(s); %(failed)s customer(s) "
             "failed and will be retried.",

@@ -1,7 +1,11 @@
 import logging
 import threading
 
+import psycopg2.errors
+
 from odoo import api, models, tools
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -87,3 +91,27 @@ class CustomerReconciliationBatch(models.AbstractModel):
                 on_failure(record, error)
         except Exception:  # noqa: BLE001 - the run goes on
             _logger.exception("Could not record the failure of %s", record)
+
+    @api.model
+    def _hold_scheduled_action(self, xmlid):
+        """Before running the scheduled action ``xmlid`` by hand: lock its
+        row until the end of this transaction, as the scheduler does while
+        it runs it, so that neither starts while the other runs. Refused
+        while the scheduler runs it."""
+        cron = self.env.ref(xmlid, raise_if_not_found=False)
+        if not cron:
+            return
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL("SELECT id FROM ir_cron WHERE id = %s FOR NO KEY UPDATE NOWAIT", cron.id),
+                    log_exceptions=False,
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "The scheduled action “%(name)s” is running right now; "
+                    "try again when it is done.",
+                    name=cron.sudo().name,
+                )
+            ) from None

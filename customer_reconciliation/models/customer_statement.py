@@ -1481,6 +1481,9 @@ class CustomerStatement(models.Model):
     def action_run_reminders(self):
         """Run now: send the reminders that are due and say what was done."""
         self.check_access("write")
+        self.env["customer.reconciliation.batch"]._hold_scheduled_action(
+            "customer_reconciliation.ir_cron_statement_reminders"
+        )
         summary = self._cron_send_reminders()
         return {
             "type": "ir.actions.client",

@@ -390,6 +390,9 @@ class CustomerStatementPolicy(models.Model):
         """Run now: generate the due periods of these policies and say what was done."""
         # before any work: a run records the periods it completed on the policy
         self.check_access("write")
+        self.env["customer.reconciliation.batch"]._hold_scheduled_action(
+            "customer_reconciliation.ir_cron_generate_statements"
+        )
         summary = self._generate_due_statements()
         return {
             "type": "ir.actions.client",

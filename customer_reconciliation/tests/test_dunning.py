@@ -4,6 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo import sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -696,6 +697,26 @@ class TestDunning(StatementCommon, MockEmail):
     # ------------------------------------------------------------------
     # Running it
     # ------------------------------------------------------------------
+    def test_run_now_waits_for_the_scheduled_action(self):
+        """While the scheduler runs the dunning (it holds the action's row),
+        running it by hand is refused, and nothing is sent twice."""
+        cron = self.env.ref("customer_reconciliation.ir_cron_customer_dunning")
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as scheduler_cr:
+            scheduler_cr.execute(
+                "SELECT id FROM ir_cron WHERE id = %s FOR NO KEY UPDATE", [cron.id]
+            )
+            with (
+                freeze_time("2026-11-27"),
+                self.mock_mail_gateway(),
+                self.assertRaisesRegex(UserError, "is running right now"),
+            ):
+                self.env["customer.dunning.level"].action_run_now()
+            scheduler_cr.rollback()
+        self.assertFalse(self._records())
+        with freeze_time("2026-11-27"), self.mock_mail_gateway():
+            self.env["customer.dunning.level"].action_run_now()
+        self.assertEqual(len(self._records()), 1)
+
     def test_run_now_and_cron(self):
         with freeze_time("2026-11-27"), self.mock_mail_gateway():
             action = (
