@@ -79,6 +79,7 @@ class CustomerStatementPortal(CustomerPortal):
         sortby = sortby if sortby in sortings else "date"
         filterby = filterby if filterby in filters else "all"
         domain = self._statement_domain() + filters[filterby]["domain"]
+        search = (search or "").replace("\x00", "")
         if search:
             domain += [("name", "ilike", search)]
         count = Statement.search_count(domain)
@@ -159,6 +160,8 @@ class CustomerStatementPortal(CustomerPortal):
             {
                 "statement": statement_sudo,
                 "page_name": "statement",
+                # the statement's company letterhead, as sale's portal does
+                "res_company": statement_sudo.company_id,
                 "message": message,
                 "error": error and request.session.pop(ERROR_SESSION_KEY, None),
                 "reply_name": (
@@ -282,6 +285,8 @@ class CustomerStatementPortal(CustomerPortal):
         access_token = access_token or request.httprequest.args.get("access_token")
         content_hash = kw.get("hash") or request.httprequest.args.get("hash")
         env = request.env
+        if not isinstance(access_token, str | None) or not isinstance(content_hash, str | None):
+            return {"error": env._("This statement is not available.")}
         try:
             statement_sudo = self._statement_check_access(statement_id, access_token)
         except (AccessError, MissingError):
@@ -325,7 +330,7 @@ class CustomerStatementPortal(CustomerPortal):
                 )
             attachments |= attachments.create(
                 {
-                    "name": upload.filename[:128],
+                    "name": upload.filename.replace("\x00", "")[:128],
                     "raw": content,
                     "res_model": "customer.statement",
                     "res_id": statement_sudo.id,

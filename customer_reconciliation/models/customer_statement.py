@@ -1,6 +1,7 @@
 import base64
 import logging
 import math
+import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -41,6 +42,7 @@ STATES = [
 LIVE_STATES = ("draft", "to_review", "sent", "confirmed", "disputed", "deemed")
 # Never shown to the customer (the portal record rules say the same).
 HIDDEN_FROM_CUSTOMER_STATES = ("draft", "to_review", "cancelled")
+
 # Fields of the back office's own work (review, reminders, policy): a
 # customer reads their statements on the portal and over RPC, but not these.
 INTERNAL = "base.group_user"
@@ -94,6 +96,12 @@ STATUS_FIELDS = {
     "hidden_exchange_amount",
     "has_foreign_currency",
 }
+
+
+def _plain_text(value):
+    """What a customer typed, stripped, without the NUL characters
+    PostgreSQL cannot store."""
+    return (value if isinstance(value, str) else "").replace("\x00", "").strip()
 
 
 class CustomerStatement(models.Model):
@@ -872,6 +880,14 @@ class CustomerStatement(models.Model):
                 )
             )
 
+    def _replier_name(self, audit):
+        """The name of who replies: required from customers, as on a signed
+        paper reply (staff recording a reply may leave it empty)."""
+        name = _plain_text(audit.get("name"))[:128]
+        if not name and (audit.get("channel") or "staff") != "staff":
+            raise UserError(self.env._("Give the name of the person who replies."))
+        return name
+
     def _reply_values(self, kind, audit):
         today = self.company_id._reconciliation_today()
         return {
@@ -891,7 +907,7 @@ class CustomerStatement(models.Model):
         self.ensure_one()
         audit = audit or {}
         self._check_reply_allowed(audit.get("content_hash", self.content_hash))
-        signed_by = (signed_by or "").strip()
+        signed_by = _plain_text(signed_by)
         if not signed_by:
             raise UserError(self.env._("Give the name of the person who confirms."))
         if audit.get("channel") != "staff" and not signature:
@@ -935,6 +951,7 @@ class CustomerStatement(models.Model):
             body=note,
             attachment_ids=attachments.ids if attachments else None,
             subtype_xmlid="mail.mt_note",
+            author_id=self._reply_author(reply).id,
         )
         self.activity_feedback(["customer_reconciliation.mail_activity_statement_dispute"])
         self._notify_customer("customer_reconciliation.mail_template_statement_confirmed")
@@ -944,34 +961,51 @@ class CustomerStatement(models.Model):
         """A stated amount as a float, refusing what no one could mean.
 
         Text is read with the separators of the user's language, as the
-        portal shows amounts (``2.500,00`` in German is 2500).
+        portal shows amounts (``2.500,00`` in German is 2500). Thousands
+        separators must group three digits: ``1.5`` in German or
+        ``2.500,00`` in English could mean either of two amounts, and are
+        refused rather than guessed.
         """
         if isinstance(value, int | float) and not isinstance(value, bool):
             amount = float(value)
         else:
-            lang = self.env["res.lang"]._lang_get(self.env.lang or "en_US")
-            thousands = lang.thousands_sep if lang else ","
-            decimal_point = lang.decimal_point if lang else "."
-            text = str(value or "").strip().replace("，", "")
-            text = text.replace("¥", "").replace("￥", "")
-            if thousands:
-                text = text.replace(thousands, "")
-            if decimal_point and decimal_point != ".":
-                text = text.replace(decimal_point, ".")
-            try:
-                amount = float(Decimal(text))
-            except (InvalidOperation, ValueError):
+            amount = self._parse_amount_text(_plain_text(str(value or "")))
+            if amount is None:
                 raise ValidationError(
-                    self.env._("“%(value)s” is not an amount.", value=str(value)[:40])
-                ) from None
+                    self.env._("“%(value)s” is not an amount.", value=_plain_text(str(value))[:40])
+                )
         if not math.isfinite(amount) or abs(amount) >= MAX_STATED_AMOUNT:
             raise ValidationError(
                 self.env._("The amount %(value)s is not plausible.", value=str(value)[:40])
             )
         return amount
 
+    @api.model
+    def _parse_amount_text(self, text):
+        """``text`` as a float, read with the user's language; None when it
+        is not an amount written in that language."""
+        lang = self.env["res.lang"]._lang_get(self.env.lang or "en_US")
+        thousands = (lang.thousands_sep if lang else ",") or ""
+        decimal_point = (lang.decimal_point if lang else ".") or "."
+        text = text.replace("¥", "").replace("￥", "").replace("，", thousands or ",").strip()
+        if thousands.isspace():
+            # typed with an ordinary space for the language's narrow one
+            text = re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d)", thousands, text)
+        integer, __, fraction = text.partition(decimal_point)
+        if thousands and thousands in integer:
+            groups = integer.lstrip("+-").split(thousands)
+            if thousands in fraction or not (
+                1 <= len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])
+            ):
+                return None
+            integer = integer.replace(thousands, "")
+        try:
+            return float(Decimal(f"{integer}.{fraction}" if fraction else integer))
+        except (InvalidOperation, ValueError):
+            return None
+
     def _check_comment(self, comment):
-        comment = (comment or "").strip()
+        comment = _plain_text(comment)
         if len(comment) > MAX_COMMENT_LENGTH:
             raise ValidationError(
                 self.env._(
@@ -1011,7 +1045,7 @@ class CustomerStatement(models.Model):
             )
         values = self._reply_values("dispute", audit)
         values.update(
-            signed_by=(audit.get("name") or "")[:128],
+            signed_by=self._replier_name(audit),
             customer_balance=amount,
             difference=statement_amount - amount,
             comment=comment,
@@ -1036,7 +1070,7 @@ class CustomerStatement(models.Model):
         difference = self.closing_balance - amount
         values = self._reply_values("balance", audit)
         values.update(
-            signed_by=(audit.get("name") or "")[:128],
+            signed_by=self._replier_name(audit),
             customer_balance=amount,
             difference=difference,
             comment=comment,
@@ -1092,6 +1126,17 @@ class CustomerStatement(models.Model):
             )
         return users[:1]
 
+    def _reply_author(self, reply):
+        """Who a note about ``reply`` is from: the customer's portal user, or
+        the statement's contact for a reply through its link (the portal
+        works as superuser, whose name would show otherwise); staff who
+        record a reply, themselves."""
+        if not reply or reply.channel == "staff":
+            return self.env.user.partner_id
+        if reply.user_id:
+            return reply.user_id.partner_id
+        return self.contact_id or self.partner_id
+
     def _set_disputed(self, dispute):
         self._write_status({"state": "disputed"})
         self.message_post(
@@ -1109,6 +1154,7 @@ class CustomerStatement(models.Model):
                 dispute.comment or "",
             ),
             subtype_xmlid="mail.mt_note",
+            author_id=self._reply_author(dispute.reply_id).id,
         )
         responsible = self._get_responsible()
         if responsible:

@@ -62,7 +62,11 @@ class TestCreditRating(StatementCommon):
                 line.ids,
                 "amount_differs",
                 8,
-                audit={"channel": "token", "content_hash": statement.content_hash},
+                audit={
+                    "channel": "token",
+                    "content_hash": statement.content_hash,
+                    "name": "王会计",
+                },
             )
         cls.engine = cls.env["customer.credit.engine"]
 

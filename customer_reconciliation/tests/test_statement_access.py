@@ -128,7 +128,7 @@ class TestStatementAccess(StatementCommon, MockEmail):
         statement = self._statement()
         with self.mock_mail_gateway():
             statement._send_by_email()
-        audit = {"channel": "token", "content_hash": statement.content_hash}
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
         statement._record_dispute(statement.line_ids.ids, "amount_differs", 1500, audit=audit)
         reply = statement.reply_ids
         self.assertEqual(len(reply), 1)
@@ -191,7 +191,7 @@ class TestStatementAccess(StatementCommon, MockEmail):
         statement = self._statement()
         with self.mock_mail_gateway():
             statement._send_by_email()
-        audit = {"channel": "token", "content_hash": statement.content_hash}
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
         dispute = statement._record_dispute(
             statement.line_ids.ids, "amount_differs", 1500, comment="少了 300", audit=audit
         )
@@ -228,7 +228,7 @@ class TestStatementAccess(StatementCommon, MockEmail):
             "amount_differs",
             1500,
             comment="少了 300",
-            audit={"channel": "token", "content_hash": statement.content_hash},
+            audit={"channel": "token", "content_hash": statement.content_hash, "name": "王会计"},
         )
         dispute = statement.dispute_ids
         dispute.write({"user_id": self.user.id, "resolution_note": "发票已补寄"})

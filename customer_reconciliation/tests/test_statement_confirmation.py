@@ -48,6 +48,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
             "ip_address": "127.0.0.1",
             "user_agent": "Mozilla/5.0 test",
             "content_hash": statement.content_hash,
+            "name": "王会计",
             **values,
         }
 
@@ -362,6 +363,23 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         english = statement.with_context(lang="en_US")
         self.assertAlmostEqual(english._parse_amount("2,500.00"), 2500.0)
         self.assertAlmostEqual(english._parse_amount("¥3,500"), 3500.0)
+        self.assertAlmostEqual(english._parse_amount("-1,234,567.5"), -1234567.5)
+        self.assertAlmostEqual(english._parse_amount("3，500.00"), 3500.0)  # full-width comma
+        # Separators that do not group three digits could mean two amounts:
+        # refused, never guessed.
+        for text, reader in (
+            ("1.5", german),
+            ("2.500.0", german),
+            ("2.500,00", english),
+            ("1,5", english),
+            ("12,34,567", english),
+        ):
+            with self.subTest(text=text, lang=reader.env.lang):
+                with self.assertRaisesRegex(ValidationError, "is not an amount"):
+                    reader._parse_amount(text)
+        self.env["res.lang"]._activate_lang("fr_FR")
+        french = statement.with_context(lang="fr_FR")
+        self.assertAlmostEqual(french._parse_amount("2 500,50"), 2500.5)
 
     def test_balance_request_cannot_be_signed_away(self):
         self.policy.confirmation_mode = "balance"

@@ -2,6 +2,7 @@ import json
 import re
 from datetime import date
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import D_FROM, D_TO, StatementCommon
@@ -353,6 +354,110 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertIn("The disputed lines are not valid.", response.text)
         self.assertEqual(self.statement_a.state, "sent")
         self.assertFalse(self.statement_a.dispute_ids)
+
+    def test_reply_through_the_link_needs_a_name(self):
+        """A dispute or a stated balance is evidence: through the e-mail link
+        (no signed-in user) it needs the name of who replies."""
+        statement = self.statement_a
+        url = f"/my/statements/{statement.id}?access_token={statement.access_token}"
+        data = {
+            "csrf_token": self._csrf(url),
+            "access_token": statement.access_token,
+            "line_ids": [],
+            "reason": "amount_differs",
+            "customer_amount": "3000",
+            "hash": statement.content_hash,
+            "name": "  ",
+        }
+        response = self.url_open(f"/my/statements/{statement.id}/dispute", data=data)
+        self.assertIn("error=1", response.url)
+        self.assertIn("Give the name of the person who replies.", response.text)
+        self.assertEqual(statement.state, "sent")
+        self.assertFalse(statement.reply_ids)
+        statement.confirmation_mode = "balance"
+        with self.assertRaisesRegex(UserError, "Give the name"):
+            statement._record_balance(
+                "3500", audit={"channel": "token", "content_hash": statement.content_hash}
+            )
+        data["name"] = "王会计"
+        response = self.url_open(f"/my/statements/{statement.id}/dispute", data=data)
+        self.assertIn("message=disputed", response.url)
+        self.assertEqual(statement.reply_ids.signed_by, "王会计")
+        # The note is the customer's (their contact, through the link), not the system's.
+        note = statement.message_ids.filtered(lambda m: "reports a difference" in (m.body or ""))
+        self.assertEqual(note.author_id, self.customer_a)
+
+    def test_nul_characters_are_dropped_not_a_server_error(self):
+        """PostgreSQL cannot store a NUL character: typed into any field, it is
+        dropped instead of failing the request with a server error."""
+        self.authenticate("portal_a", "portal_a")
+        self.assertEqual(self.url_open("/my/statements?search=%00").status_code, 200)
+        response = self._post_dispute(
+            [],
+            "3000",
+            comment="差额\x00说明",
+            name="王\x00会计",
+            files={"attachments": ("a\x00b.txt", b"x", "text/plain")},
+        )
+        self.assertIn("message=disputed", response.url)
+        dispute = self.statement_a.dispute_ids
+        self.assertEqual(dispute.comment, "差额说明")
+        self.assertEqual(dispute.reply_id.signed_by, "王会计")
+        self.assertEqual(dispute.attachment_ids.name, "ab.txt")
+        # The portal user's own partner is the note's author.
+        note = self.statement_a.message_ids.filtered(
+            lambda m: "reports a difference" in (m.body or "")
+        )
+        self.assertEqual(note.author_id, self.portal_a.partner_id)
+        self.logout()
+        url = f"/my/statements/{self.statement_b.id}/confirm?hash={self.statement_b.content_hash}"
+        result = self.make_jsonrpc_request(
+            url,
+            {"name": "李\x00会计", "signature": SIGNATURE, "access_token": ["x"]},
+        )
+        self.assertEqual(result["error"], "This statement is not available.")
+        result = self.make_jsonrpc_request(
+            url,
+            {
+                "name": "李\x00会计",
+                "signature": SIGNATURE,
+                "access_token": self.statement_b.access_token,
+            },
+        )
+        self.assertTrue(result.get("force_refresh"), result)
+        self.assertEqual(self.statement_b.confirmed_by, "李会计")
+        note = self.statement_b.message_ids.filtered(
+            lambda m: "Statement confirmed by" in (m.body or "")
+        )
+        self.assertEqual(note.author_id, self.customer_b)
+
+    def test_page_shows_the_statement_s_company(self):
+        url = f"/my/statements/{self.statement_a.id}?access_token={self.statement_a.access_token}"
+        page = self.url_open(url).text
+        self.assertIn(f"/logo.png?company={self.company.id}", page)
+
+    def test_replaced_statement_does_not_link_to_an_unsent_one(self):
+        """Reissued for review first: the replaced statement's page says a new
+        one is coming instead of linking to a page the customer cannot open."""
+        statement = self.statement_a
+        statement._record_dispute(
+            [],
+            "amount_differs",
+            "3000",
+            audit={"channel": "staff", "content_hash": statement.content_hash},
+        )
+        statement.dispute_ids.write({"resolution_note": "见更正后的对账单"})
+        statement.dispute_ids.action_accept()
+        self.policy.review_required = True
+        statement.partner_id.with_company(self.company).statement_policy_id = self.policy
+        statement.action_reissue()
+        successor = statement.superseded_by_id
+        self.assertEqual(successor.state, "draft")
+        page = self.url_open(
+            f"/my/statements/{statement.id}?access_token={statement.access_token}"
+        ).text
+        self.assertIn("a new statement, which we will send you", page)
+        self.assertNotIn(f"/my/statements/{successor.id}", page)
 
     # ------------------------------------------------------------------
     # Tours in the browser
