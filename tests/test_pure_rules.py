@@ -29,6 +29,7 @@ periods = _load("periods")
 canonical = _load("canonical")
 rmb = _load("rmb")
 scheduler = _load("scheduler")
+filenames = _load("filenames")
 
 
 def test_tools_import_nothing_from_odoo():
@@ -621,3 +622,22 @@ def test_scheduled_action_runs_in_its_users_language():
     assert action(_Records({"lang": "fr_FR"}, "zh_CN"), "run", suffix="?") == ("fr_FR", "run?")
     assert action(_Records({}, False), "run") == (None, "run!")
     assert action.__name__ == "action"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("对账单 DZ/2026/11/0001 华信贸易", "对账单 DZ-2026-11-0001 华信贸易"),
+        ('ABC: "Trading" <HK>?', "ABC- -Trading- -HK-"),
+        ("tab\there\x00", "tab-here-"),
+        ("ends with dots... ", "ends with dots"),
+        ("", "-"),
+        (None, "-"),
+    ],
+)
+def test_file_names_are_valid_everywhere(text, expected):
+    assert filenames.file_name(text) == expected
+
+
+def test_file_names_are_cut_to_length():
+    assert filenames.file_name("对" * 300) == "对" * 150

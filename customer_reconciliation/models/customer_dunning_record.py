@@ -4,6 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
+from ..tools.filenames import file_name
 from .customer_dunning_level import DUNNING_CHANNELS
 
 LETTER_REPORT = "customer_reconciliation.action_report_customer_dunning_letter"
@@ -357,7 +358,9 @@ class CustomerDunningRecord(models.Model):
     def _get_letter_name(self):
         self.ensure_one()
         title = self.env._("Final Notice") if self.legal_notice else self.env._("Payment Reminder")
-        return f"{title} {self.partner_id.name} {fields.Date.to_string(self._letter_date())}"
+        return file_name(
+            f"{title} {self.partner_id.name} {fields.Date.to_string(self._letter_date())}"
+        )
 
     # ------------------------------------------------------------------
     # Actions

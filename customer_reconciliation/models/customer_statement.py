@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_is_zero
 from odoo.tools.misc import format_amount
 
+from ..tools.filenames import file_name
 from ..tools.scheduler import in_user_language
 from .customer_statement_dispute import DISPUTE_REASONS
 
@@ -1300,6 +1301,11 @@ class CustomerStatement(models.Model):
         return self.env.ref(
             "customer_reconciliation.action_report_customer_statement"
         ).report_action(self)
+
+    def _get_report_file_name(self, title):
+        """``title``, number and customer, as a file name any system accepts."""
+        self.ensure_one()
+        return file_name(f"{title} {self.name} {self.partner_id.name}")
 
     def action_export_xlsx(self):
         return {

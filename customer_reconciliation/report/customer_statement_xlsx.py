@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import xlsxwriter
 
 from ..models.customer_statement_line import CUSTOMER_FIELDS
+from ..tools.filenames import file_name
 from ..tools.xlsx_sheet import QuickWorksheet
 
 RELATIONAL_FIELDS = ("statement_id", "currency_id")
@@ -525,7 +526,7 @@ class CustomerStatementXlsx(models.AbstractModel):
 
     @api.model
     def _safe_name(self, name):
-        return (name or "").replace("/", "-").replace("\\", "-")
+        return file_name(name)
 
     @api.model
     def _unique_sheet_name(self, name, reserved):

@@ -190,6 +190,32 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         for line in statement.line_ids - hidden:
             self.assertIn(line.move_name, html)
 
+    def test_pdf_speaks_the_language_of_the_statement_contact(self):
+        """The PDF goes to the statement's contact, like its e-mail: in their
+        language, not the customer company's."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.customer_b.lang = "zh_CN"
+        statement = self._statement(self.customer_b)
+        english = "are included in the balances but not listed"
+
+        def render():
+            return self.env["ir.actions.report"]._render_qweb_html(REPORT, statement.ids)[0]
+
+        self.assertNotIn(english, render().decode())
+        statement.contact_id = self.env["res.partner"].create(
+            {"name": "Jane Lee", "parent_id": self.customer_b.id, "lang": "en_US"}
+        )
+        self.assertIn(english, render().decode())
+
+    def test_file_names_hold_no_character_a_system_refuses(self):
+        self.customer_b.name = 'ABC/DEF: "Trading" Ltd.'
+        statement = self._statement(self.customer_b)
+        number = statement.name.replace("/", "-")
+        self.assertEqual(
+            statement._get_report_file_name("对账单"), f"对账单 {number} ABC-DEF- -Trading- Ltd"
+        )
+        self.assertEqual(self.Xlsx._filename(statement), f"对账单 {number}.xlsx")
+
     def test_template_without_report_values(self):
         """The template splits the lines itself when rendered without the report model."""
         statement = self._statement()
