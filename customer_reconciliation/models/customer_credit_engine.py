@@ -62,8 +62,12 @@ class CustomerCreditEngine(models.AbstractModel):
                 for key, value in self.with_company(company)._rate_company(company).items():
                     summary[key] += value
 
+        def failed(company, error):
+            policy = self.env["customer.credit.policy"].sudo()._get_policy(company)
+            policy.last_failure = f"{fields.Datetime.now()}: {error}"[:2000]
+
         __, failed = self.env["customer.reconciliation.batch"]._run_in_chunks(
-            companies, process, chunk_size=1
+            companies, process, chunk_size=1, on_failure=failed
         )
         summary["failed"] = len(failed)
         _logger.info("Credit rating: %s", summary)
@@ -373,7 +377,7 @@ class CustomerCreditEngine(models.AbstractModel):
         failed = self._after_rating(company, policy, downgraded, changed, today)
         records = [record for record in records if record["partner_id"] not in failed]
         self._write_ratings(company, records, [r["partner_id"] for r in records])
-        policy.sudo().last_run = now
+        policy.sudo().write({"last_run": now, "last_failure": False})
         summary["follow_up_failed"] = len(failed)
         return summary
 

@@ -57,6 +57,13 @@ class CustomerCreditPolicy(models.Model):
     grade_ids = fields.One2many("customer.credit.grade", "policy_id", string="Grades")
     total_weight = fields.Integer(compute="_compute_total_weight")
     last_run = fields.Datetime(readonly=True, copy=False)
+    last_failure = fields.Text(
+        string="Last Run Failure",
+        readonly=True,
+        copy=False,
+        help="Why the last scheduled rating of the company failed; cleared by the next "
+        "rating that succeeds.",
+    )
 
     _sql_constraints = [
         ("company_uniq", "unique(company_id)", "A company has one credit rating policy."),

@@ -63,18 +63,23 @@ class CustomerReconciliationBatch(models.AbstractModel):
                 with self.env.cr.savepoint():
                     process(chunk)
                 done |= chunk
-            except Exception:  # noqa: BLE001 - retried record by record below
-                _logger.info("Chunk of %s failed, retrying its records one by one", chunk._name)
+            except Exception as chunk_error:  # noqa: BLE001 - retried record by record below
+                if len(chunk) > 1:
+                    _logger.info("Chunk of %s failed, retrying its records one by one", chunk._name)
                 for record in chunk:
-                    try:
-                        with self.env.cr.savepoint():
-                            process(record)
-                        done |= record
-                    except Exception as error:  # noqa: BLE001 - isolated on purpose
-                        failed |= record
-                        _logger.warning("%s failed for %s: %s", chunk._name, record, error)
-                        if on_failure:
-                            self._report_failure(on_failure, record, error)
+                    error = chunk_error  # a chunk of one failed alone already
+                    if len(chunk) > 1:
+                        try:
+                            with self.env.cr.savepoint():
+                                process(record)
+                            done |= record
+                            continue
+                        except Exception as record_error:  # noqa: BLE001 - isolated on purpose
+                            error = record_error
+                    failed |= record
+                    _logger.warning("%s failed for %s: %s", chunk._name, record, error)
+                    if on_failure:
+                        self._report_failure(on_failure, record, error)
             # the progress is saved with the chunk
             self.env["ir.cron"]._notify_progress(
                 done=len(done) + len(failed), remaining=total - start - len(chunk)

@@ -1451,6 +1451,19 @@ class CustomerStatement(models.Model):
             policy = statement.policy_id
             return statement.reminder_count < (policy.reminder_max if policy else 2)
 
+        def noted(statement, error):
+            statement.message_post(
+                body=Markup("%s<br/><code>%s</code>")
+                % (
+                    self.env._(
+                        "The scheduled reminders failed for this statement; it is tried "
+                        "again at the next run."
+                    ),
+                    str(error)[:500],
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
         deemed = negative.filtered(past_deadline)
         due = waiting.filtered(reminder_due)
         to_remind = due.filtered(below_limit)
@@ -1480,7 +1493,7 @@ class CustomerStatement(models.Model):
                 action(ready)
                 acted |= ready
 
-            __, failed = Batch._run_in_chunks(statements, process)
+            __, failed = Batch._run_in_chunks(statements, process, on_failure=noted)
             summary[key] = len(acted)
             summary["failed"] += len(failed)
         _logger.info("Statement reminders: %s", summary)

@@ -523,6 +523,29 @@ class TestCreditRating(StatementCommon):
             self.env.ref("customer_reconciliation.ir_cron_credit_rating").method_direct_trigger()
         self.assertEqual(self._rating(self.on_time).grade_id.name, "A")
 
+    def test_company_that_fails_is_noted_on_its_policy(self):
+        """A company whose rating fails is rated once, not twice, the reason is
+        shown on its credit policy, and the next good run clears it."""
+        original = CustomerCreditEngine._rate_company
+        calls = []
+
+        def rate_company(engine, company, *args, **kwargs):
+            if company == self.company:
+                calls.append(company)
+                raise ValueError("factor query failed")
+            return original(engine, company, *args, **kwargs)
+
+        with freeze_time(TODAY), patch.object(CustomerCreditEngine, "_rate_company", rate_company):
+            # as the scheduler's user, who works in every company
+            summary = self.engine.sudo()._cron_rate_customers()
+        self.assertEqual((summary["failed"], len(calls)), (1, 1))
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        self.assertIn("factor query failed", policy.last_failure)
+        with freeze_time(TODAY):
+            self.assertEqual(self.engine.sudo()._cron_rate_customers()["failed"], 0)
+        self.assertFalse(policy.last_failure)
+        self.assertEqual(self._rating(self.on_time).grade_id.name, "A")
+
     def test_confirmation_factors(self):
         customer = self._customer("确认快客户", email="c@example.com")
         for month in (8, 9):

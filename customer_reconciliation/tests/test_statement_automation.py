@@ -569,6 +569,22 @@ class TestStatementReminderCron(StatementCommon, MockEmail):
         __, sent = self._run("2026-11-17")
         self.assertEqual((sent, statement.reminder_count), (1, 2))
 
+    def test_failed_reminder_is_noted_on_the_statement(self):
+        statement = self._sent()
+
+        def send_reminder(statements, today=None):
+            raise ValueError("mail server refused")
+
+        with patch.object(CustomerStatement, "_send_reminder", send_reminder):
+            summary, __ = self._run("2026-11-05")
+        self.assertEqual((summary["reminded"], summary["failed"]), (0, 1))
+        self.assertEqual(statement.reminder_count, 0)
+        note = statement.message_ids.filtered(lambda m: "reminders failed" in (m.body or ""))
+        self.assertIn("mail server refused", note.body)
+        # the next run sends it
+        summary, sent = self._run("2026-11-06")
+        self.assertEqual((summary["reminded"], sent), (1, 1))
+
     def test_reply_after_selection_is_not_overwritten(self):
         """A customer disputes while the run works on earlier chunks: the
         statement's chunk finds it disputed and leaves it so."""
