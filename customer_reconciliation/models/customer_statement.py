@@ -191,7 +191,6 @@ class CustomerStatement(models.Model):
     )
     reply_deadline = fields.Date(copy=False, tracking=True)
     reply_by = fields.Date(
-        string="Reply By",
         compute="_compute_reply_by",
         help="The reply deadline; for a statement not sent yet, the one it gets "
         "when sent today (what its e-mail and attachments say).",
