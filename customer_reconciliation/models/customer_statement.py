@@ -43,7 +43,6 @@ STATES = [
 LIVE_STATES = ("draft", "to_review", "sent", "confirmed", "disputed", "deemed")
 # Never shown to the customer (the portal record rules say the same).
 HIDDEN_FROM_CUSTOMER_STATES = ("draft", "to_review", "cancelled")
-
 # Fields of the back office's own work (review, reminders, policy): a
 # customer reads their statements on the portal and over RPC, but not these.
 INTERNAL = "base.group_user"
@@ -1331,12 +1330,12 @@ class CustomerStatement(models.Model):
         an e-mail prepared earlier states) when it is still to come.
         """
         hashes = self.env["customer.statement.engine"]._content_hashes(self)
+        try:
+            stated = fields.Date.to_date(deadline) if deadline else None
+        except (TypeError, ValueError):
+            stated = None
         for statement in self:
             reply_by = statement.reply_by
-            try:
-                stated = fields.Date.to_date(deadline) if deadline else None
-            except (TypeError, ValueError):
-                stated = None
             if (
                 stated
                 and not statement.reply_deadline
