@@ -414,8 +414,8 @@ class ResPartner(models.Model):
         """Apply the customers' grades to ``records`` confirmed together
         (invoices being posted, sales orders being confirmed), which count
         each other: each is tested with the ones of the same customer and
-        company before it. ``records`` give ``_credit_amount()`` and
-        ``_credit_warning_with(amount)``.
+        company before it. ``records`` give ``_credit_amount()``,
+        ``_credit_adds_exposure()`` and ``_credit_warning_with(amount)``.
         """
         earlier = defaultdict(float)
         for record in records:
@@ -429,18 +429,24 @@ class ResPartner(models.Model):
         credit limit, with ``earlier`` (company currency) of other documents
         confirmed before it.
 
-        Whether it does is Odoo's own test, the record's credit warning (off
-        when the company does not use credit limits; it counts what a sales
-        order already added only once). A "warn" grade lets it through with a
-        note; a "block" grade refuses it, unless a statement manager goes
-        over the limit, which is noted on the record.
+        Whether it does is Odoo's own test, the record's credit warning in
+        its company (off when the company does not use credit limits; it
+        counts what a sales order already added only once). An invoice that
+        only bills what confirmed sales orders committed is let through: the
+        orders were tested, or allowed, when confirmed. A "warn" grade lets
+        it through with a note; a "block" grade refuses it, unless a
+        statement manager goes over the limit, which is noted on the record.
         """
         partner = self.commercial_partner_id.with_company(record.company_id)
         # Whoever confirms the order (a salesman) may not read the grades.
         grade = partner.credit_grade_id.sudo()
         if not grade or grade.sale_policy == "none":
             return
-        message = record._credit_warning_with(earlier) if earlier else record.partner_credit_warning
+        if not record._credit_adds_exposure():
+            return
+        # Odoo's warning, in the record's company (its own compute reads the
+        # limit and receivables of the user's current company).
+        message = record._credit_warning_with(earlier)
         if not message:
             return
         if grade.sale_policy == "warn":

@@ -616,6 +616,26 @@ class TestCreditRating(StatementCommon):
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
 
+    def test_block_follows_the_invoice_s_company_not_the_user_s(self):
+        """A billing user working in another company posts an invoice of this
+        one: the customer's limit and receivables of this company count."""
+        self._rate()
+        customer = self.late.with_company(self.company)
+        customer.credit_grade_id.sale_policy = "block"
+        customer.credit_limit = 500
+        self.company.account_use_credit_limit = True
+        other = self.setup_other_company(name="香港贸易有限公司")["company"]
+        other.account_use_credit_limit = True
+        billing = self._billing_user("credit_billing_two")
+        billing.company_ids |= other
+        invoice = self._draft_invoice(customer, 800)
+        elsewhere = invoice.with_user(billing).with_context(
+            allowed_company_ids=[other.id, self.company.id]
+        )
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            elsewhere.action_post()
+        self.assertEqual(invoice.state, "draft")
+
     def test_block_counts_invoices_posted_together(self):
         self._rate()
         customer = self.late.with_company(self.company)

@@ -12,6 +12,10 @@ class SaleOrder(models.Model):
         """What this order adds to the customer's credit, company currency."""
         return self.amount_total / self.currency_rate
 
+    def _credit_adds_exposure(self):
+        """A confirmed order adds its amount to the customer's credit."""
+        return True
+
     def _credit_warning_with(self, amount):
         """Odoo's credit-limit warning of this quotation had ``amount``
         (company currency) of other orders been confirmed before it."""

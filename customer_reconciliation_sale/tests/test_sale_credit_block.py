@@ -96,6 +96,36 @@ class TestSaleCreditBlock(StatementCommon):
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
 
+    def test_invoice_of_an_order_allowed_over_the_limit_posts(self):
+        """A manager allowed an order over the limit and the goods went out:
+        its invoice adds nothing new and is posted by the billing clerk."""
+        self.grade.sale_policy = "block"
+        order = self._order(2500)  # 3000 open + 2500 > 5000
+        order.action_confirm()  # allowed by the manager
+        order.order_line.qty_delivered = 1
+        invoice = order._create_invoices()
+        billing = new_test_user(
+            self.env,
+            login="credit_billing_allowed",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        invoice.with_user(billing).action_post()
+        self.assertEqual(invoice.state, "posted")
+        # An invoice beyond what the order committed is tested again.
+        extra = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [
+                    (0, 0, {"product_id": self.product_a.id, "price_unit": 100, "tax_ids": []})
+                ],
+            }
+        )
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            extra.with_user(billing).action_post()
+
     def test_orders_confirmed_together_count_each_other(self):
         """3,000 open: an order of 1,500 alone stays under the 5,000 limit, two
         of them confirmed together (6,000) do not."""
