@@ -43,6 +43,8 @@ STATES = [
 LIVE_STATES = ("draft", "to_review", "sent", "confirmed", "disputed", "deemed")
 # Never shown to the customer (the portal record rules say the same).
 HIDDEN_FROM_CUSTOMER_STATES = ("draft", "to_review", "cancelled")
+# What the customer is asked, and whom: settled once approved or sent.
+TERMS_FIELDS = {"confirmation_mode", "contact_id"}
 # Fields of the back office's own work (review, reminders, policy): a
 # customer reads their statements on the portal and over RPC, but not these.
 INTERNAL = "base.group_user"
@@ -160,6 +162,7 @@ class CustomerStatement(models.Model):
         "res.partner",
         string="Statement Contact",
         domain="[('commercial_partner_id', '=', partner_id)]",
+        tracking=True,
         help="Who receives the statement; the customer itself when empty.",
     )
     user_id = fields.Many2one(
@@ -187,6 +190,7 @@ class CustomerStatement(models.Model):
         ],
         required=True,
         default="positive",
+        tracking=True,
     )
     reply_deadline = fields.Date(copy=False, tracking=True)
     reply_by = fields.Date(
@@ -428,6 +432,8 @@ class CustomerStatement(models.Model):
     # ORM
     # ------------------------------------------------------------------
     def write(self, vals):
+        if not self.env.su:  # the actions write as a system process
+            self._check_terms_change(vals)
         if CONTENT_FIELDS.intersection(vals) and not self.env.context.get(
             "customer_statement_engine"
         ):
@@ -444,6 +450,42 @@ class CustomerStatement(models.Model):
 
     def _status_fields(self):
         return STATUS_FIELDS | CONTENT_FIELDS
+
+    def _check_terms_change(self, vals):
+        """What the customer is asked and by when may change only while the
+        statement is prepared: the confirmation mode and the contact until it
+        is approved or sent (reset an approved statement to draft first);
+        the reply deadline never to a past day, and once sent only later
+        (a shorter one would deem a negative confirmation early)."""
+        if TERMS_FIELDS.intersection(vals):
+            settled = self.filtered(
+                lambda s: s.state not in ("draft", "to_review") or s.reviewer_id
+            )
+            if settled:
+                raise UserError(
+                    self.env._(
+                        "Statement %(names)s was approved or sent: how it asks for "
+                        "confirmation and to whom it goes no longer change (reset an "
+                        "approved statement to draft to change them).",
+                        names=", ".join(settled.mapped("name")),
+                    )
+                )
+        if "reply_deadline" in vals:
+            deadline = fields.Date.to_date(vals["reply_deadline"])
+            for statement in self:
+                if deadline and deadline < statement.company_id._reconciliation_today():
+                    raise ValidationError(self.env._("The reply deadline cannot be a past day."))
+                if statement.state in FROZEN_STATES and (
+                    not deadline
+                    or (statement.reply_deadline and deadline < statement.reply_deadline)
+                ):
+                    raise UserError(
+                        self.env._(
+                            "The reply deadline of statement %(name)s, which was sent, can "
+                            "only be moved later.",
+                            name=statement.name,
+                        )
+                    )
 
     def _status_fields_error(self, names):
         return self.env._(
@@ -609,6 +651,15 @@ class CustomerStatement(models.Model):
                 raise UserError(
                     self.env._(
                         "Statement %(name)s needs an internal review before it is sent.",
+                        name=statement.name,
+                    )
+                )
+            today = statement.company_id._reconciliation_today()
+            if statement.reply_deadline and statement.reply_deadline < today:
+                raise UserError(
+                    self.env._(
+                        "The reply deadline of statement %(name)s is over; set a later "
+                        "one before sending it.",
                         name=statement.name,
                     )
                 )

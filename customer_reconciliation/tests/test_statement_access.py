@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
@@ -55,13 +58,44 @@ class TestStatementAccess(StatementCommon, MockEmail):
                 }
             )
         # Fields that are the user's to set stay editable.
-        as_user.write({"user_id": self.user.id, "reply_deadline": "2026-11-20"})
+        deadline = fields.Date.today() + timedelta(days=20)
+        as_user.write({"user_id": self.user.id, "reply_deadline": deadline})
         self.assertEqual(statement.user_id, self.user)
         # The actions still work for the same user.
         as_user.action_submit_review()
         self.assertEqual(statement.state, "to_review")
         self.assertEqual(statement.prepared_by_id, self.user)
         self.assertAlmostEqual(statement.closing_balance, 1800.0)
+
+    def test_terms_settle_once_approved_or_sent(self):
+        """How the customer is asked, whom and by when cannot be changed to
+        make up a confirmation: a sent positive statement switched to
+        negative with a past deadline would be deemed confirmed at once."""
+        statement = self._statement().with_user(self.user)
+        today = fields.Date.today()
+        statement.write({"confirmation_mode": "negative"})  # still being prepared
+        with self.assertRaisesRegex(ValidationError, "cannot be a past day"):
+            statement.reply_deadline = today - timedelta(days=1)
+        # A deadline that passed while the statement waited is refused at sending.
+        statement.sudo().reply_deadline = today - timedelta(days=2)
+        with self.mock_mail_gateway(), self.assertRaisesRegex(UserError, "is over"):
+            statement._send_by_email()
+        statement.reply_deadline = today + timedelta(days=5)
+        with self.mock_mail_gateway():
+            statement._send_by_email()
+        self.assertEqual(statement.reply_deadline, today + timedelta(days=5))
+        for values in (
+            {"confirmation_mode": "positive"},
+            {"contact_id": self.customer.id},
+        ):
+            with self.assertRaisesRegex(UserError, "approved or sent"):
+                statement.write(values)
+        with self.assertRaisesRegex(UserError, "only be moved later"):
+            statement.reply_deadline = today + timedelta(days=1)
+        with self.assertRaisesRegex(UserError, "only be moved later"):
+            statement.reply_deadline = False
+        statement.reply_deadline = today + timedelta(days=15)
+        self.assertEqual(statement.confirmation_mode, "negative")
 
     def test_read_only_accountant_cannot_generate_nor_act(self):
         statement = self._statement()
