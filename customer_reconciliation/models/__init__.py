@@ -21,3 +21,4 @@ from . import customer_dunning_level
 from . import customer_dunning_record
 from . import customer_dunning_record_line
 from . import account_move
+from . import ir_attachment

@@ -230,6 +230,49 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         self.assertEqual(reply.user_id, self.env.user)
         self.assertEqual(reply.attachment_ids.name, "回执.pdf")
 
+    def test_reply_evidence_cannot_be_replaced_nor_deleted(self):
+        """The signed slip staff recorded, and the signature kept on the
+        statement, cannot be replaced or deleted from the chatter by anyone
+        who may edit the statement."""
+        clerk = self._user("evidence_clerk", "customer_reconciliation.group_statement_user")
+        statement = self._sent_statement()
+        self.env["customer.statement.confirm"].with_user(clerk).create(
+            {
+                "statement_id": statement.id,
+                "signed_by": "李经理",
+                "scan": base64.b64encode(b"%PDF-1.4 signed slip"),
+                "scan_name": "回执.pdf",
+            }
+        ).action_record()
+        scan = statement.reply_ids.attachment_ids.with_user(clerk)
+        with self.assertRaisesRegex(UserError, "cannot be changed or deleted"):
+            scan.write({"raw": b"%PDF-1.4 another slip"})
+        with self.assertRaisesRegex(UserError, "cannot be changed or deleted"):
+            scan.unlink()
+        scan.name = "回执（盖章）.pdf"  # renaming changes nothing that was received
+        self.assertEqual(scan.raw, b"%PDF-1.4 signed slip")
+        # A signature confirmed on the portal, kept on the statement.
+        other = self._customer("签字客户", email="s@example.com")
+        self._invoice(other, "2026-10-08", 100)
+        signed = self._sent_statement(other)
+        signed._record_confirmation(
+            "王会计", signature=SIGNATURE, audit=self._audit(signed, name="王会计")
+        )
+        kept = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "customer.statement"),
+                    ("res_id", "=", signed.id),
+                    ("res_field", "=", "signature"),
+                ]
+            )
+        )
+        self.assertTrue(kept)
+        with self.assertRaisesRegex(UserError, "cannot be changed or deleted"):
+            kept.with_user(clerk).unlink()
+
     # ------------------------------------------------------------------
     # Disputes
     # ------------------------------------------------------------------

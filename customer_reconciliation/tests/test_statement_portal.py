@@ -374,7 +374,7 @@ class TestStatementPortal(StatementCommon, HttpCase):
         self.assertIn("Give the name of the person who replies.", response.text)
         self.assertEqual(statement.state, "sent")
         self.assertFalse(statement.reply_ids)
-        statement.confirmation_mode = "balance"
+        statement.sudo().confirmation_mode = "balance"  # set up as if asked so
         with self.assertRaisesRegex(UserError, "Give the name"):
             statement._record_balance(
                 "3500", audit={"channel": "token", "content_hash": statement.content_hash}
