@@ -1288,6 +1288,15 @@ class CustomerStatement(models.Model):
     def action_cancel(self):
         if any(s.state in ("confirmed", "deemed", "superseded") for s in self):
             raise UserError(self.env._("Confirmed or superseded statements cannot be cancelled."))
+        disputed = self.filtered("open_dispute_count")
+        if disputed:
+            raise UserError(
+                self.env._(
+                    "The customer's dispute of %(names)s is open: accept or reject it first "
+                    "(the customer is told the outcome).",
+                    names=", ".join(disputed.mapped("name")),
+                )
+            )
         self._write_status({"state": "cancelled"})
         return True
 

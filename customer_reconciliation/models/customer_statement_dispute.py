@@ -10,6 +10,8 @@ DISPUTE_REASONS = [
 ]
 # What the customer said and how the dispute ended: written by the reply and
 # the accept / reject actions only.
+# What the customer is told when the dispute is resolved.
+RESOLUTION_FIELDS = {"resolution_note", "credit_note_id", "payment_id"}
 STATUS_FIELDS = {
     "statement_id",
     "reply_id",
@@ -102,6 +104,20 @@ class CustomerStatementDispute(models.Model):
 
     def _status_fields(self):
         return STATUS_FIELDS
+
+    def write(self, vals):
+        # What the customer was told of the outcome stays as told.
+        if not self.env.su and RESOLUTION_FIELDS.intersection(vals):
+            resolved = self.filtered(lambda dispute: dispute.state != "open")
+            if resolved:
+                raise UserError(
+                    self.env._(
+                        "Dispute %(names)s is resolved: its resolution was sent to the "
+                        "customer and no longer changes.",
+                        names=", ".join(resolved.mapped("name")),
+                    )
+                )
+        return super().write(vals)
 
     def _status_fields_error(self, names):
         return self.env._(

@@ -5,7 +5,9 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     statement_default_policy_id = fields.Many2one(
-        related="company_id.statement_default_policy_id", readonly=False
+        related="company_id.statement_default_policy_id",
+        readonly=False,
+        domain="[('company_id', 'in', (company_id, False))]",
     )
     statement_tz = fields.Selection(
         related="company_id.partner_id.tz",

@@ -230,6 +230,21 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         self.assertEqual(reply.user_id, self.env.user)
         self.assertEqual(reply.attachment_ids.name, "回执.pdf")
 
+    def test_open_dispute_is_resolved_before_cancelling_and_stays_as_told(self):
+        statement = self._sent_statement()
+        dispute = statement._record_dispute([], "already_paid", 0, audit=self._audit(statement))
+        with self.assertRaisesRegex(UserError, "dispute of .* is open"):
+            statement.action_cancel()
+        self.assertEqual(statement.state, "disputed")
+        dispute.write({"resolution_note": "款项尚未到账"})
+        with self.mock_mail_gateway():
+            dispute.action_reject()
+        with self.assertRaisesRegex(UserError, "no longer changes"):
+            dispute.resolution_note = "款项已到账"
+        self.assertEqual(dispute.resolution_note, "款项尚未到账")
+        statement.action_cancel()
+        self.assertEqual(statement.state, "cancelled")
+
     def test_reply_evidence_cannot_be_replaced_nor_deleted(self):
         """The signed slip staff recorded, and the signature kept on the
         statement, cannot be replaced or deleted from the chatter by anyone
