@@ -211,6 +211,7 @@ class CustomerDunningLevel(models.Model):
                        move.company_id,
                        move.commercial_partner_id AS partner_id,
                        move.currency_id,
+                       move.amount_residual_signed AS residual,
                        (%(todays)s::jsonb ->> move.company_id::text)::date
                            - COALESCE(
                                -- the oldest instalment still unpaid (the
@@ -251,9 +252,12 @@ class CustomerDunningLevel(models.Model):
             ),
             net AS (
                 -- what the customer owes in the company, net of its open
-                -- credit notes and payments not matched to an invoice yet
+                -- credit notes and payments not matched to an invoice yet,
+                -- and those
                 SELECT line.company_id, partner.commercial_partner_id AS partner_id,
-                       SUM(line.amount_residual) AS balance
+                       SUM(line.amount_residual) AS balance,
+                       COALESCE(-SUM(line.amount_residual) FILTER (
+                           WHERE line.amount_residual < 0), 0) AS unapplied
                   FROM account_move_line line
                   JOIN account_account account ON account.id = line.account_id
                   JOIN res_partner partner ON partner.id = line.partner_id
@@ -263,6 +267,22 @@ class CustomerDunningLevel(models.Model):
                    AND line.company_id = ANY(%(company_ids)s)
                    AND partner.commercial_partner_id IN (SELECT partner_id FROM candidate)
               GROUP BY line.company_id, partner.commercial_partner_id
+            ),
+            covered AS (
+                -- invoices those pay, the most overdue first: not dunned
+                SELECT running.move_id
+                  FROM (
+                        SELECT candidate.move_id, candidate.company_id, candidate.partner_id,
+                               SUM(candidate.residual) OVER (
+                                   PARTITION BY candidate.company_id, candidate.partner_id
+                                   ORDER BY candidate.days_due DESC, candidate.move_id
+                               ) AS paid_up_to
+                          FROM candidate
+                       ) running
+                  JOIN net
+                    ON net.company_id = running.company_id
+                   AND net.partner_id = running.partner_id
+                 WHERE running.paid_up_to <= net.unapplied
             ),
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
@@ -278,14 +298,15 @@ class CustomerDunningLevel(models.Model):
                   JOIN level
                     ON level.company_id = candidate.company_id
                    AND level.days <= candidate.days_due
-                 WHERE level.legal_notice IS NOT TRUE
+                 WHERE candidate.move_id NOT IN (SELECT move_id FROM covered)
+                   AND (level.legal_notice IS NOT TRUE
                     -- a legal notice follows an earlier reminder of the invoice
                     OR sent.rank < level.rank
                     OR NOT EXISTS (
                         SELECT 1 FROM level lower
                          WHERE lower.company_id = level.company_id
                            AND lower.rank < level.rank
-                    )
+                    ))
               ORDER BY candidate.move_id, level.rank DESC
             ),
             grouped AS (
@@ -307,6 +328,7 @@ class CustomerDunningLevel(models.Model):
                           AND other.currency_id = grouped.currency_id
                           AND other.days_due > 0
                           AND other.move_id <> ALL(grouped.move_ids)
+                          AND other.move_id NOT IN (SELECT move_id FROM covered)
                      ORDER BY other.move_id
                    ) ELSE ARRAY[]::integer[] END
               FROM grouped

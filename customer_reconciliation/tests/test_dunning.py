@@ -506,7 +506,8 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertNotIn("1,204.00", eur_mail.body_html)  # 150.50 EUR at 8: not in CNY
 
     def test_customer_owing_nothing_net_is_not_dunned(self):
-        """A payment not yet matched to the invoices counts against them."""
+        """A payment not yet matched to the invoices counts against them, the
+        most overdue first: only what it leaves unpaid is reminded."""
         payment = self.env["account.payment"].create(
             {
                 "payment_type": "inbound",
@@ -521,13 +522,17 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(sum(invoices.mapped("amount_residual")), 4300)
         self.assertEqual(self._run("2026-11-27")["messages"], 0)
         self.assertFalse(self._records())
-        # A new invoice: the customer owes 500 net, and the overdue ones are
-        # dunned again, each at its level.
-        new = self._invoice(self.customer, "2026-11-22", 500, due="2026-11-30")
-        self.assertEqual(self._run("2026-11-28")["messages"], 2)
+        # A new invoice due before the last one: the payment covers it too.
+        self._invoice(self.customer, "2026-11-22", 500, due="2026-11-30")
+        self.assertEqual(self._run("2026-11-28")["messages"], 0)
+        # Another: the payment (4,300) pays 1,000 + 2,500 + 500 first, then
+        # only 300 of this one. The overdue invoices it pays are not dunned,
+        # though the customer owes 1,500 net; this one gets its friendly reminder.
+        new = self._invoice(self.customer, "2026-11-22", 1000, due="2026-11-30")
+        self.assertEqual(self._run("2026-11-28")["messages"], 1)
         self.assertEqual(
             {record.level_id: record.invoice_ids for record in self._records()},
-            {self.level_second: self.inv_1 | self.inv_2, self.level_friendly: new},
+            {self.level_friendly: new},
         )
 
     # ------------------------------------------------------------------
