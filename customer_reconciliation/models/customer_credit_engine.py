@@ -125,6 +125,8 @@ class CustomerCreditEngine(models.AbstractModel):
                      WHERE a.account_type = 'asset_receivable'
                        AND l.parent_state = 'posted'
                        AND l.company_id = %(company)s
+                       -- as of today: not what is dated after it
+                       AND l.date <= %(today)s
                        %(partner_filter)s
                 ),
                 invoices AS (
@@ -152,6 +154,7 @@ class CustomerCreditEngine(models.AbstractModel):
                       FROM invoices i
                       JOIN account_partial_reconcile pr ON pr.debit_move_id = i.id
                      WHERE i.amount_residual = 0
+                       AND pr.max_date <= %(today)s
                        AND i.invoice_date >= %(window_start)s
                      GROUP BY i.id, i.partner_id, i.move_id, i.terms, i.balance, i.due
                 ),

@@ -130,6 +130,15 @@ class TestCreditRating(StatementCommon):
         self.assertEqual(rating.points["dispute_rate"], [None, None, 5])
         self.assertIn("Paid on time", self.on_time.credit_explanation)
 
+    def test_entries_dated_after_today_do_not_count(self):
+        """Odoo posts invoices dated in the future: a rating as of today counts
+        neither them nor a payment dated later."""
+        self._invoice(self.on_time, date(2026, 12, 15), 9000, due=date(2027, 1, 15))
+        self._rate()
+        rating = self._rating(self.on_time)
+        self.assertEqual(rating.invoice_count, 4)
+        self.assertAlmostEqual(rating.score, 89.3)
+
     def test_reversed_invoice_is_neither_a_sale_nor_paid_late(self):
         """An invoice cancelled by a credit note a month after its due date."""
         wrong = self._invoice(self.on_time, date(2026, 7, 10), 50000, due=date(2026, 7, 31))
