@@ -98,6 +98,18 @@ class TestStatementAccess(StatementCommon, MockEmail):
         self.assertEqual(statement.confirmation_mode, "negative")
 
     def test_read_only_accountant_cannot_generate_nor_act(self):
+        # They find the statements, disputes and dunning history to read,
+        # not the actions.
+        visible = self.env["ir.ui.menu"].with_user(self.reader)._visible_menu_ids()
+        for xmlid, shown in (
+            ("menu_customer_statement", True),
+            ("menu_customer_statement_dispute", True),
+            ("menu_customer_dunning_record", True),
+            ("menu_customer_statement_generate", False),
+            ("menu_customer_dunning_run", False),
+        ):
+            menu = self.env.ref(f"customer_reconciliation.{xmlid}")
+            self.assertEqual(menu.id in visible, shown, xmlid)
         statement = self._statement()
         with self.assertRaises(AccessError):
             self.Statement.with_user(self.reader).generate_statements(
