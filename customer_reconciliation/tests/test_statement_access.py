@@ -178,6 +178,10 @@ class TestStatementAccess(StatementCommon, MockEmail):
         statement._record_dispute(statement.line_ids.ids, "amount_differs", 1500, audit=audit)
         reply = statement.reply_ids
         self.assertEqual(len(reply), 1)
+        # (its dispute is answered before the statement is cancelled)
+        statement.dispute_ids.resolution_note = "以更正后的对账单为准"
+        with self.mock_mail_gateway():
+            statement.dispute_ids.action_reject()
         statement.with_user(self.user).action_cancel()
         self.assertEqual(statement.state, "cancelled")
         with self.assertRaisesRegex(UserError, "replied to statement"):
