@@ -253,7 +253,7 @@ class CustomerDunningLevel(models.Model):
             net AS (
                 -- what the customer owes in the company, net of its open
                 -- credit notes and payments not matched to an invoice yet,
-                -- and those
+                -- and how much those come to
                 SELECT line.company_id, partner.commercial_partner_id AS partner_id,
                        SUM(line.amount_residual) AS balance,
                        COALESCE(-SUM(line.amount_residual) FILTER (

@@ -8,10 +8,10 @@ DISPUTE_REASONS = [
     ("duplicate", "Duplicate"),
     ("other", "Other"),
 ]
+# What the customer is told when the dispute is resolved: fixed from then on.
+RESOLUTION_FIELDS = {"resolution_note", "credit_note_id", "payment_id"}
 # What the customer said and how the dispute ended: written by the reply and
 # the accept / reject actions only.
-# What the customer is told when the dispute is resolved.
-RESOLUTION_FIELDS = {"resolution_note", "credit_note_id", "payment_id"}
 STATUS_FIELDS = {
     "statement_id",
     "reply_id",
