@@ -83,9 +83,9 @@ class CustomerCreditEngine(models.AbstractModel):
         Returns, per commercial partner with a posted receivable item in the
         company: the number of customer invoices in the window and of those
         fully paid; the amount-weighted average days paid beyond the due date
-        (per instalment: its payment date is the latest of its
-        reconciliations) and the share of paid invoices paid by their due
-        dates (every instalment on time); the open and overdue receivable
+        (each payment of an instalment weighs what it paid) and the share of
+        paid invoices paid by their due dates (every instalment fully paid
+        by its due date); the open and overdue receivable
         today, net of credit notes and payments not matched yet (what Odoo's
         credit-limit test counts), the oldest overdue item's days, the credit
         limit used; the months since the first invoice, the average monthly
@@ -148,9 +148,12 @@ class CustomerCreditEngine(models.AbstractModel):
                      GROUP BY partner_id
                 ),
                 paid AS (
-                    -- each paid instalment, paid on its last reconciliation
+                    -- each paid instalment, paid on its last reconciliation;
+                    -- its days beyond terms weighted by what each paid
                     SELECT i.partner_id, i.move_id, i.terms, i.balance, i.due,
-                           MAX(pr.max_date) AS paid_on
+                           MAX(pr.max_date) AS paid_on,
+                           SUM(pr.amount * GREATEST(pr.max_date - i.due, 0)) AS late_amount,
+                           SUM(pr.amount) AS paid_amount
                       FROM invoices i
                       JOIN account_partial_reconcile pr ON pr.debit_move_id = i.id
                      WHERE i.amount_residual = 0
@@ -167,8 +170,7 @@ class CustomerCreditEngine(models.AbstractModel):
                 ),
                 paid_stats AS (
                     SELECT partner_id,
-                           SUM(balance * GREATEST(paid_on - due, 0)) / NULLIF(SUM(balance), 0)
-                               AS days_beyond_terms
+                           SUM(late_amount) / NULLIF(SUM(paid_amount), 0) AS days_beyond_terms
                       FROM paid GROUP BY partner_id
                 ),
                 paid_invoice_stats AS (

@@ -130,6 +130,20 @@ class TestCreditRating(StatementCommon):
         self.assertEqual(rating.points["dispute_rate"], [None, None, 5])
         self.assertIn("Paid on time", self.on_time.credit_explanation)
 
+    def test_days_beyond_terms_weigh_each_payment(self):
+        """Paid 900 five days before the due date and the last 100 thirty days
+        after it: 3 days beyond terms on average (not 30), and not on time."""
+        customer = self._customer("尾款晚付客户")
+        for month in (3, 4, 5):
+            invoice = self._invoice(customer, date(2026, month, 1), 1000, due=date(2026, month, 28))
+            self._pay(invoice, 900, date(2026, month, 23))
+            self._pay(invoice, 100, date(2026, month, 28) + timedelta(days=30))
+        self._rate()
+        rating = self._rating(customer)
+        self.assertEqual(rating.paid_invoice_count, 3)
+        self.assertAlmostEqual(rating.days_beyond_terms, 3.0)
+        self.assertAlmostEqual(rating.on_time_rate, 0.0)
+
     def test_entries_dated_after_today_do_not_count(self):
         """Odoo posts invoices dated in the future: a rating as of today counts
         neither them nor a payment dated later."""
