@@ -5,6 +5,7 @@ from psycopg2 import IntegrityError
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from .common import StatementCommon
 
@@ -368,6 +369,18 @@ class TestStatementEngine(StatementCommon):
         self.assertEqual(statement.policy_id, self.policy)
         self.assertAlmostEqual(statement.closing_balance, 4300.0)
         self.assertEqual(self.customer.statement_count, 1)
+
+    def test_wizard_offers_individual_customers_not_contacts(self):
+        person = self.env["res.partner"].create({"name": "王小明", "customer_rank": 1})
+        contact = self.env["res.partner"].create(
+            {"name": "李会计", "parent_id": self.customer.id, "customer_rank": 1}
+        )
+        field = self.env["customer.statement.generate"]._fields["partner_ids"]
+        domain = safe_eval(field.domain, {"company_id": self.company.id})
+        offered = self.env["res.partner"].search(domain)
+        self.assertIn(person, offered)
+        self.assertIn(self.customer, offered)
+        self.assertNotIn(contact, offered)
 
     def test_cancel_and_regenerate(self):
         statement = self._generate()

@@ -25,8 +25,10 @@ class CustomerStatementGenerate(models.TransientModel):
     partner_ids = fields.Many2many(
         "res.partner",
         string="Customers",
-        domain="[('is_company', '=', True), ('customer_rank', '>', 0), "
-        "('company_id', 'in', (False, company_id))]",
+        # customers billed in their own name: companies and individuals, not
+        # the contacts of a company
+        domain="['|', ('is_company', '=', True), ('parent_id', '=', False), "
+        "('customer_rank', '>', 0), ('company_id', 'in', (False, company_id))]",
     )
     date_from = fields.Date(string="From", required=True)
     date_to = fields.Date(string="Cut-off", required=True)
