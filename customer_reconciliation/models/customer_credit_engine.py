@@ -62,12 +62,12 @@ class CustomerCreditEngine(models.AbstractModel):
                 for key, value in self.with_company(company)._rate_company(company).items():
                     summary[key] += value
 
-        def failed(company, error):
+        def noted(company, error):
             policy = self.env["customer.credit.policy"].sudo()._get_policy(company)
             policy.last_failure = f"{fields.Datetime.now()}: {error}"[:2000]
 
         __, failed = self.env["customer.reconciliation.batch"]._run_in_chunks(
-            companies, process, chunk_size=1, on_failure=failed
+            companies, process, chunk_size=1, on_failure=noted
         )
         summary["failed"] = len(failed)
         _logger.info("Credit rating: %s", summary)

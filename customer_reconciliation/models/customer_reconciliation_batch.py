@@ -2,6 +2,7 @@ import logging
 import threading
 
 import psycopg2.errors
+from markupsafe import Markup
 
 from odoo import api, models, tools
 from odoo.exceptions import UserError
@@ -64,18 +65,18 @@ class CustomerReconciliationBatch(models.AbstractModel):
                     process(chunk)
                 done |= chunk
             except Exception as chunk_error:  # noqa: BLE001 - retried record by record below
+                failures = [(chunk, chunk_error)]  # a chunk of one failed alone already
                 if len(chunk) > 1:
                     _logger.info("Chunk of %s failed, retrying its records one by one", chunk._name)
-                for record in chunk:
-                    error = chunk_error  # a chunk of one failed alone already
-                    if len(chunk) > 1:
+                    failures = []
+                    for record in chunk:
                         try:
                             with self.env.cr.savepoint():
                                 process(record)
                             done |= record
-                            continue
-                        except Exception as record_error:  # noqa: BLE001 - isolated on purpose
-                            error = record_error
+                        except Exception as error:  # noqa: BLE001 - isolated on purpose
+                            failures.append((record, error))
+                for record, error in failures:
                     failed |= record
                     _logger.warning("%s failed for %s: %s", chunk._name, record, error)
                     if on_failure:
@@ -96,6 +97,15 @@ class CustomerReconciliationBatch(models.AbstractModel):
                 on_failure(record, error)
         except Exception:  # noqa: BLE001 - the run goes on
             _logger.exception("Could not record the failure of %s", record)
+
+    @api.model
+    def _note_failure(self, record, message, error):
+        """Say on ``record``'s chatter that a scheduled action failed for it:
+        ``message``, then the error."""
+        record.message_post(
+            body=Markup("%s<br/><code>%s</code>") % (message, str(error)[:500]),
+            subtype_xmlid="mail.mt_note",
+        )
 
     @api.model
     def _hold_scheduled_action(self, xmlid):

@@ -407,7 +407,7 @@ class CustomerStatement(models.Model):
 
     def _get_report_base_filename(self):
         self.ensure_one()
-        return self.env._("Statement %(name)s", name=self.name.replace("/", "-"))
+        return file_name(self.env._("Statement %(name)s", name=self.name))
 
     # ------------------------------------------------------------------
     # Public API
@@ -770,10 +770,8 @@ class CustomerStatement(models.Model):
 
             def failed(statement, error):
                 statement.sudo().sending_user_id = False
-                statement.sudo().message_post(
-                    body=Markup("%s<br/><code>%s</code>")
-                    % (self.env._("The statement could not be sent."), str(error)[:500]),
-                    subtype_xmlid="mail.mt_note",
+                Batch._note_failure(
+                    statement.sudo(), self.env._("The statement could not be sent."), error
                 )
 
             __, failures = Batch._run_in_chunks(
@@ -1510,37 +1508,28 @@ class CustomerStatement(models.Model):
             return statement.reminder_count < (policy.reminder_max if policy else 2)
 
         def noted(statement, error):
-            statement.message_post(
-                body=Markup("%s<br/><code>%s</code>")
-                % (
-                    self.env._(
-                        "The scheduled reminders failed for this statement; it is tried "
-                        "again at the next run."
-                    ),
-                    str(error)[:500],
-                ),
-                subtype_xmlid="mail.mt_note",
+            message = self.env._(
+                "The scheduled reminders failed for this statement; it is tried again at "
+                "the next run."
             )
+            Batch._note_failure(statement, message, error)
 
-        deemed = negative.filtered(past_deadline)
-        due = waiting.filtered(reminder_due)
-        to_remind = due.filtered(below_limit)
-        to_escalate = due - to_remind
-        for key, statements, select, action in (
-            ("deemed", deemed, past_deadline, lambda recs: recs._deem_confirmed()),
+        for key, candidates, select, action in (
+            ("deemed", negative, past_deadline, lambda recs: recs._deem_confirmed()),
             (
                 "reminded",
-                to_remind,
+                waiting,
                 lambda s: reminder_due(s) and below_limit(s),
                 lambda recs: recs._send_reminder(today),
             ),
             (
                 "escalated",
-                to_escalate,
+                waiting,
                 lambda s: reminder_due(s) and not below_limit(s),
                 lambda recs: recs._escalate(today),
             ),
         ):
+            statements = candidates.filtered(select)
             acted = self.browse()
 
             # Each chunk checks its statements again, locked: a customer may

@@ -423,8 +423,9 @@ class CustomerStatementEngine(models.AbstractModel):
         """Write ``TARGETS_TABLE``: one row per statement to compute.
 
         A draft takes the current content settings of its policy (exchange
-        lines hidden or not, aging boundaries), else keeps its own. A new statement gets its id now
-        (from the table's sequence, in the order of ``partners``) and its
+        lines hidden or not, aging boundaries), else keeps its own. A new
+        statement gets its id now (from the table's sequence, in the order of
+        ``partners``) and its
         settings from its policy (the partner's policy in ``company``, else the
         company's default policy), as the ORM would have written them; the row
         itself is only inserted once its figures are known.

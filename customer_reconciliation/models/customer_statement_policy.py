@@ -1,8 +1,6 @@
 import logging
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
@@ -289,20 +287,13 @@ class CustomerStatementPolicy(models.Model):
                     )
 
                 def failed(partner, error, policy=policy, date_to=date_to):
-                    partner.message_post(
-                        body=Markup("%s<br/><code>%s</code>")
-                        % (
-                            self.env._(
-                                "The statement of %(company)s for the period ending "
-                                "%(date)s could not be generated; it is retried at the "
-                                "next run.",
-                                company=policy.company_id.name,
-                                date=date_to,
-                            ),
-                            str(error)[:500],
-                        ),
-                        subtype_xmlid="mail.mt_note",
+                    message = self.env._(
+                        "The statement of %(company)s for the period ending %(date)s could "
+                        "not be generated; it is retried at the next run.",
+                        company=policy.company_id.name,
+                        date=date_to,
                     )
+                    Batch._note_failure(partner, message, error)
 
                 __, failures = Batch._run_in_chunks(pending, process, on_failure=failed)
                 summary["statements"] += len(made)
@@ -359,15 +350,11 @@ class CustomerStatementPolicy(models.Model):
             ]
         )
 
+        Batch = self.env["customer.reconciliation.batch"]
+
         def failed(statement, error):
-            statement.message_post(
-                body=Markup("%s<br/><code>%s</code>")
-                % (
-                    self.env._("The statement could not be sent; it is retried at the next run."),
-                    str(error)[:500],
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+            message = self.env._("The statement could not be sent; it is retried at the next run.")
+            Batch._note_failure(statement, message, error)
 
         sent = to_send.browse()
 
@@ -381,7 +368,7 @@ class CustomerStatementPolicy(models.Model):
             sent |= ready
 
         # a chunk renders a PDF and an XLSX per statement: small chunks
-        __, failures = self.env["customer.reconciliation.batch"]._run_in_chunks(
+        __, failures = Batch._run_in_chunks(
             to_send, send, chunk_size=SEND_CHUNK_SIZE, on_failure=failed
         )
         return len(sent), len(failures)

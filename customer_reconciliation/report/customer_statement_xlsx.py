@@ -113,7 +113,7 @@ class CustomerStatementXlsx(models.AbstractModel):
     def _filename(self, statements):
         """``对账单 DZ-2026-11-0001.xlsx`` for one, ``Statements 2026-11-30.xlsx`` for several."""
         if len(statements) == 1:
-            return self.env._("对账单 %(number)s.xlsx", number=self._safe_name(statements.name))
+            return self.env._("对账单 %(number)s.xlsx", number=file_name(statements.name))
         cutoff = max(statements.mapped("date_to"), default=fields.Date.context_today(self))
         return self.env._("Statements %(date)s.xlsx", date=fields.Date.to_string(cutoff))
 
@@ -523,10 +523,6 @@ class CustomerStatementXlsx(models.AbstractModel):
     def _write_date(self, sheet, row, col, value, style):
         if value:
             sheet.write_number(row, col, value.toordinal() - EXCEL_EPOCH.toordinal(), style)
-
-    @api.model
-    def _safe_name(self, name):
-        return file_name(name)
 
     @api.model
     def _unique_sheet_name(self, name, reserved):

@@ -86,13 +86,7 @@ class TestSaleCreditBlock(StatementCommon):
         order.order_line.qty_delivered = 1
         invoice = order._create_invoices()
         self.assertFalse(invoice.partner_credit_warning)
-        billing = new_test_user(
-            self.env,
-            login="credit_billing_sale",
-            groups="account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        billing = self._user("credit_billing_sale", "account.group_account_invoice")
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
 
@@ -104,13 +98,7 @@ class TestSaleCreditBlock(StatementCommon):
         order.action_confirm()  # allowed by the manager
         order.order_line.qty_delivered = 1
         invoice = order._create_invoices()
-        billing = new_test_user(
-            self.env,
-            login="credit_billing_allowed",
-            groups="account.group_account_invoice",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        billing = self._user("credit_billing_allowed", "account.group_account_invoice")
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
         # An invoice beyond what the order committed is tested again.
