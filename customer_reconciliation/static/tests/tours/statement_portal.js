@@ -19,14 +19,25 @@ registry.category("web_tour.tours").add("customer_statement_portal_confirm", {
             trigger: ".modal .o_web_sign_name_and_signature input:value(王会计)",
         },
         {
-            content: "Choose a signature style (this draws the signature)",
-            trigger: ".modal .o_web_sign_auto_select_style button",
-            run: "click",
-        },
-        {
-            content: "Pick the fourth style",
-            trigger: ".o-dropdown-item:eq(3)",
-            run: "click",
+            // The dialog sizes its signature pad once it is shown, then draws
+            // the name on it again (a click before that would send the empty
+            // pad of the hidden dialog): wait for the drawn signature.
+            content: "The name is drawn as the signature",
+            trigger: ".modal canvas.o_web_sign_signature:not([width='0'])",
+            async run() {
+                const canvas = this.anchor;
+                const drawn = () =>
+                    canvas
+                        .getContext("2d")
+                        .getImageData(0, 0, canvas.width, canvas.height)
+                        .data.some((value, index) => index % 4 === 3 && value > 0);
+                for (let tries = 0; tries < 100 && !drawn(); tries++) {
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+                if (!drawn()) {
+                    throw new Error("The signature was not drawn.");
+                }
+            },
         },
         {
             content: "Sign and confirm",
