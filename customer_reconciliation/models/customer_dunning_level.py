@@ -138,7 +138,9 @@ class CustomerDunningLevel(models.Model):
         a dispute of a whole statement (no line given) listing it. A customer
         who owes nothing in the company once its open credit notes and
         unmatched payments are counted (a payment not yet reconciled with the
-        invoice) is not dunned.
+        invoice) is not dunned. Those credits pay the customer's invoices the
+        most overdue first: the invoices they pay in full are not dunned, and
+        the one they pay in part is asked for what they leave.
 
         For each invoice it picks the highest level reached, i.e. the last
         one in the level order whose ``days`` are at most ``today`` (the
@@ -160,9 +162,11 @@ class CustomerDunningLevel(models.Model):
         its level.
 
         :return: list of ``(company id, commercial partner id, level id,
-            currency id, [invoice ids], [other overdue invoice ids])``, one
-            per customer, level and invoice currency, ordered by customer,
-            company, level order and currency.
+            currency id, [invoice ids], [other overdue invoice ids],
+            {invoice id: amount})``, one per customer, level and invoice
+            currency, ordered by customer, company, level order and currency;
+            the amounts are what unmatched credits take off an invoice paid
+            in part by them, in company currency.
         """
         if not companies:
             return []
@@ -268,11 +272,15 @@ class CustomerDunningLevel(models.Model):
                    AND partner.commercial_partner_id IN (SELECT partner_id FROM candidate)
               GROUP BY line.company_id, partner.commercial_partner_id
             ),
-            covered AS (
-                -- invoices those pay, the most overdue first: not dunned
-                SELECT running.move_id
+            applied AS (
+                -- what those take off each invoice, the most overdue first
+                SELECT running.move_id,
+                       LEAST(running.residual,
+                             net.unapplied - (running.paid_up_to - running.residual)) AS amount,
+                       running.residual
                   FROM (
                         SELECT candidate.move_id, candidate.company_id, candidate.partner_id,
+                               candidate.residual,
                                SUM(candidate.residual) OVER (
                                    PARTITION BY candidate.company_id, candidate.partner_id
                                    ORDER BY candidate.days_due DESC, candidate.move_id
@@ -282,7 +290,11 @@ class CustomerDunningLevel(models.Model):
                   JOIN net
                     ON net.company_id = running.company_id
                    AND net.partner_id = running.partner_id
-                 WHERE running.paid_up_to <= net.unapplied
+                 WHERE running.paid_up_to - running.residual < net.unapplied
+            ),
+            covered AS (
+                -- the invoices they pay in full: not dunned
+                SELECT move_id FROM applied WHERE amount >= residual
             ),
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
@@ -330,7 +342,15 @@ class CustomerDunningLevel(models.Model):
                           AND other.move_id <> ALL(grouped.move_ids)
                           AND other.move_id NOT IN (SELECT move_id FROM covered)
                      ORDER BY other.move_id
-                   ) ELSE ARRAY[]::integer[] END
+                   ) ELSE ARRAY[]::integer[] END,
+                   -- what unmatched payments and credit notes take off the
+                   -- invoices listed (one at most: the others are covered)
+                   (SELECT COALESCE(jsonb_object_agg(applied.move_id, applied.amount), '{}')
+                      FROM applied
+                      JOIN candidate ON candidate.move_id = applied.move_id
+                     WHERE candidate.company_id = grouped.company_id
+                       AND candidate.partner_id = grouped.partner_id
+                       AND applied.amount < applied.residual)
               FROM grouped
           ORDER BY grouped.partner_id, grouped.company_id, grouped.rank, grouped.currency_id
             """,
@@ -383,8 +403,10 @@ class CustomerDunningLevel(models.Model):
         """
         rows = self._get_dunning_groups(companies, today)
         groups = defaultdict(list)
-        for __, partner_id, level_id, __, move_ids, other_ids in rows:
+        applied = {}  # invoice id: what unmatched credits take off it
+        for __, partner_id, level_id, __, move_ids, other_ids, amounts in rows:
             groups[partner_id].append((level_id, move_ids, other_ids))
+            applied.update((int(move_id), amount) for move_id, amount in amounts.items())
         partners = self.env["res.partner"].browse(list(groups))
         all_move_ids = [move_id for row in rows for move_id in row[4] + row[5]]
         levels = self.browse({row[2] for row in rows})
@@ -410,6 +432,7 @@ class CustomerDunningLevel(models.Model):
                     for level_id, move_ids, other_ids in groups[partner.id]
                 ],
                 today,
+                applied,
             )
             for partner_id in chunk.ids:
                 made[partner_id] = 0

@@ -144,7 +144,7 @@ class CustomerDunningRecord(models.Model):
     # Making a reminder
     # ------------------------------------------------------------------
     @api.model
-    def _dun(self, reminders, today=None):
+    def _dun(self, reminders, today=None, applied=None):
         """Record and send reminders.
 
         :param reminders: list of ``(level, partner, invoices, others)``,
@@ -153,6 +153,9 @@ class CustomerDunningRecord(models.Model):
             overdue invoices (a final notice states the whole overdue debt;
             they are not sent the level)
         :param today: the day of the run, the company's unless given
+        :param applied: ``{invoice id: amount}``, what payments and credit
+            notes not matched yet take off an invoice they pay in part
+            (company currency)
         :return: the dunning records made: one per reminder and contact
             (see :meth:`_dunning_contacts`)
         """
@@ -162,12 +165,15 @@ class CustomerDunningRecord(models.Model):
             currency = invoices.currency_id.ensure_one()
             day = today or level.company_id._reconciliation_today()
             # the other invoices' overdue instalments (a final notice only)
-            other_lines = Line._values_for(others, day, day, reached=False)
+            other_lines = Line._values_for(others, day, day, reached=False, applied=applied)
             for contact, contact_invoices in self._dunning_contacts(level, partner, invoices):
                 # The instalments that reached the level (for a reminder
                 # before the due date, those falling due within its days).
                 lines = Line._values_for(
-                    contact_invoices, fields.Date.subtract(day, days=level.days), day
+                    contact_invoices,
+                    fields.Date.subtract(day, days=level.days),
+                    day,
+                    applied=applied,
                 )
                 lines += other_lines
                 vals_list.append(

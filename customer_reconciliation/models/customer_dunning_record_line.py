@@ -39,6 +39,12 @@ class CustomerDunningRecordLine(models.Model):
         help="What the reminder asked for: the instalments of the invoice due by the level's "
         "day, all of it for an invoice paid at once.",
     )
+    amount_applied = fields.Monetary(
+        string="Unmatched Credits",
+        readonly=True,
+        help="What the customer's payments and credit notes not matched to an invoice yet took "
+        "off this one (they pay the most overdue invoices first); the amount asked is net of it.",
+    )
     level_reached = fields.Boolean(
         readonly=True,
         help="The invoice reached the reminder's level. A final notice also lists the "
@@ -46,17 +52,26 @@ class CustomerDunningRecordLine(models.Model):
     )
 
     @api.model
-    def _values_for(self, invoices, due_by, today, reached=True):
+    def _values_for(self, invoices, due_by, today, reached=True, applied=None):
         """Values of the lines of a reminder made on ``today`` for ``invoices``.
 
         The amount asked for an invoice is the residual of its instalments
         due by ``due_by`` (all of it when none is, or for an invoice paid at
-        once).
+        once), less what ``applied`` (``{invoice id: amount}`` in company
+        currency) says unmatched payments and credit notes take off it: they
+        pay its oldest instalments first.
         """
+        applied = applied or {}
         values = []
         for invoice in invoices:
             currency = invoice.currency_id
             residual = invoice.amount_residual
+            # in the invoice's currency, at the rate of what it still owes
+            taken = currency.round(
+                applied.get(invoice.id, 0)
+                * residual
+                / (abs(invoice.amount_residual_signed) or 1)
+            )
             due = currency.round(
                 sum(
                     invoice._dunning_unpaid_terms()
@@ -66,6 +81,7 @@ class CustomerDunningRecordLine(models.Model):
             )
             if currency.compare_amounts(due, 0) <= 0:
                 due = residual
+            due = max(due - taken, 0)
             due_date = invoice._dunning_due_date()
             values.append(
                 {
@@ -76,6 +92,7 @@ class CustomerDunningRecordLine(models.Model):
                     "amount_total": invoice.amount_total,
                     "amount_residual": residual,
                     "amount_due": due,
+                    "amount_applied": taken,
                     "level_reached": reached,
                 }
             )

@@ -534,6 +534,24 @@ class TestDunning(StatementCommon, MockEmail):
             {record.level_id: record.invoice_ids for record in self._records()},
             {self.level_friendly: new},
         )
+        # It is asked for what the payment leaves of it: 700, not 1,000.
+        record = self._records()
+        self.assertRecordValues(
+            record.line_ids,
+            [{"move_id": new.id, "amount_residual": 1000, "amount_applied": 300, "amount_due": 700}],
+        )
+        self.assertEqual(record.amount_due, 700)
+        mail = self._mails_to(self.accountant)
+        self.assertIn("Less unmatched payments", mail.body_html)
+        self.assertIn("300.00", mail.body_html)
+        letter = str(
+            self.env["ir.actions.report"]._render_qweb_html(
+                "customer_reconciliation.action_report_customer_dunning_letter", record.ids
+            )[0],
+            "utf-8",
+        )
+        self.assertIn("减未核销款项", letter)
+        self.assertIn("700.00", letter)
 
     # ------------------------------------------------------------------
     # Failure isolation
