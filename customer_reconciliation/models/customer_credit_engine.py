@@ -77,15 +77,16 @@ class CustomerCreditEngine(models.AbstractModel):
     # Factors
     # ------------------------------------------------------------------
     @api.model
-    def _factor_values(self, company, today, window_months, partner_ids=None):
+    def _factor_values(self, company, today, window_months, partner_ids=None, on_time_tolerance=0):
         """Raw factor values of the company's customers, one dict per customer.
 
         Returns, per commercial partner with a posted receivable item in the
         company: the number of customer invoices in the window and of those
         fully paid; the amount-weighted average days paid beyond the due date
         (each payment of an instalment weighs what it paid) and the share of
-        paid invoices paid by their due dates (every instalment fully paid
-        by its due date); the open and overdue receivable
+        paid invoices paid by their due dates (every instalment paid by its
+        due date but for at most ``on_time_tolerance`` percent of it); the
+        open and overdue receivable
         today, net of credit notes and payments not matched yet (what Odoo's
         credit-limit test counts), the oldest overdue item's days, the credit
         limit used; the months since the first invoice, the average monthly
@@ -148,12 +149,13 @@ class CustomerCreditEngine(models.AbstractModel):
                      GROUP BY partner_id
                 ),
                 paid AS (
-                    -- each paid instalment, paid on its last reconciliation;
-                    -- its days beyond terms weighted by what each paid
+                    -- each paid instalment: its days beyond terms weighted by
+                    -- what each payment paid, and what was paid after its due date
                     SELECT i.partner_id, i.move_id, i.terms, i.balance, i.due,
-                           MAX(pr.max_date) AS paid_on,
                            SUM(pr.amount * GREATEST(pr.max_date - i.due, 0)) AS late_amount,
-                           SUM(pr.amount) AS paid_amount
+                           SUM(pr.amount) AS paid_amount,
+                           COALESCE(SUM(pr.amount) FILTER (WHERE pr.max_date > i.due), 0)
+                               AS paid_late
                       FROM invoices i
                       JOIN account_partial_reconcile pr ON pr.debit_move_id = i.id
                      WHERE i.amount_residual = 0
@@ -163,7 +165,9 @@ class CustomerCreditEngine(models.AbstractModel):
                 ),
                 paid_invoice AS (
                     -- invoices with every instalment paid, on time when each was
-                    SELECT partner_id, BOOL_AND(paid_on <= due) AS on_time
+                    -- but for a small remainder (bank charges written off later)
+                    SELECT partner_id,
+                           BOOL_AND(paid_late <= balance * %(tolerance)s / 100) AS on_time
                       FROM paid
                      GROUP BY partner_id, move_id
                     HAVING COUNT(*) = MAX(terms)
@@ -277,6 +281,7 @@ class CustomerCreditEngine(models.AbstractModel):
                 or 0.0,
                 partner_filter=partner_filter,
                 window_start=window_start,
+                tolerance=on_time_tolerance or 0,
                 window_months=window_months,
                 window_days=window_days,
                 today=today,
@@ -322,7 +327,13 @@ class CustomerCreditEngine(models.AbstractModel):
             for f in policy.factor_ids.filtered("active")
         ]
         grades = policy.grade_ids.sorted("min_score", reverse=True)
-        rows = self._factor_values(company, today, policy.window_months, partner_ids)
+        rows = self._factor_values(
+            company,
+            today,
+            policy.window_months,
+            partner_ids,
+            on_time_tolerance=policy.on_time_tolerance,
+        )
         previous = {
             rating.partner_id.id: rating
             for rating in self.env["customer.credit.rating"].search(

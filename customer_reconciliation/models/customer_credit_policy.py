@@ -48,6 +48,14 @@ class CustomerCreditPolicy(models.Model):
         required=True,
         help="Customers with fewer invoices in the window are not rated.",
     )
+    on_time_tolerance = fields.Float(
+        string="On-Time Tolerance (%)",
+        default=1.0,
+        digits=(5, 2),
+        help="An invoice counts as paid on time when what was paid of it after its due date "
+        "is at most this share of it: a small remainder settled or written off later, such as "
+        "bank charges, does not make it late. Days beyond terms still count that remainder.",
+    )
     apply_suggestions = fields.Boolean(
         string="Apply Limits and Terms",
         help="After each rating, set the suggested credit limit and payment term of the "
@@ -74,7 +82,7 @@ class CustomerCreditPolicy(models.Model):
         for policy in self:
             policy.total_weight = sum(policy.factor_ids.filtered("active").mapped("weight"))
 
-    @api.constrains("factor_ids", "window_months", "min_invoices")
+    @api.constrains("factor_ids", "window_months", "min_invoices", "on_time_tolerance")
     def _check_policy(self):
         for policy in self:
             if policy.total_weight != 100:
@@ -89,6 +97,10 @@ class CustomerCreditPolicy(models.Model):
                     self.env._(
                         "The window is at least one month; the minimum invoices cannot be negative."
                     )
+                )
+            if not 0 <= policy.on_time_tolerance < 100:
+                raise ValidationError(
+                    self.env._("The on-time tolerance is a share from 0 up to 100 percent.")
                 )
 
     @api.model

@@ -144,6 +144,29 @@ class TestCreditRating(StatementCommon):
         self.assertAlmostEqual(rating.days_beyond_terms, 3.0)
         self.assertAlmostEqual(rating.on_time_rate, 0.0)
 
+    def test_small_late_remainder_is_on_time(self):
+        """Paid 995 before the due date; the last 5 (bank charges) written off
+        forty days after it. Within the policy's 1 % tolerance the invoices
+        were paid on time; their days beyond terms still count the 5."""
+        customer = self._customer("银行手续费客户")
+        for month in (3, 4, 5):
+            invoice = self._invoice(customer, date(2026, month, 1), 1000, due=date(2026, month, 28))
+            self._pay(invoice, 995, date(2026, month, 20))
+            self._pay(invoice, 5, date(2026, month, 28) + timedelta(days=40))
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        self.assertEqual(policy.on_time_tolerance, 1.0)
+        self._rate()
+        rating = self._rating(customer)
+        self.assertEqual(rating.paid_invoice_count, 3)
+        self.assertAlmostEqual(rating.on_time_rate, 100.0)
+        self.assertAlmostEqual(rating.days_beyond_terms, 0.2)  # 5 × 40 / 1000
+        # Without a tolerance, any part paid late makes the invoice late.
+        policy.on_time_tolerance = 0
+        self._rate()
+        self.assertAlmostEqual(self._rating(customer).on_time_rate, 0.0)
+        with self.assertRaises(ValidationError):
+            policy.on_time_tolerance = 100
+
     def test_entries_dated_after_today_do_not_count(self):
         """Odoo posts invoices dated in the future: a rating as of today counts
         neither them nor a payment dated later."""
