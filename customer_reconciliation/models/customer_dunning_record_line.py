@@ -68,9 +68,7 @@ class CustomerDunningRecordLine(models.Model):
             residual = invoice.amount_residual
             # in the invoice's currency, at the rate of what it still owes
             taken = currency.round(
-                applied.get(invoice.id, 0)
-                * residual
-                / (abs(invoice.amount_residual_signed) or 1)
+                applied.get(invoice.id, 0) * residual / (abs(invoice.amount_residual_signed) or 1)
             )
             due = currency.round(
                 sum(

@@ -538,7 +538,14 @@ class TestDunning(StatementCommon, MockEmail):
         record = self._records()
         self.assertRecordValues(
             record.line_ids,
-            [{"move_id": new.id, "amount_residual": 1000, "amount_applied": 300, "amount_due": 700}],
+            [
+                {
+                    "move_id": new.id,
+                    "amount_residual": 1000,
+                    "amount_applied": 300,
+                    "amount_due": 700,
+                }
+            ],
         )
         self.assertEqual(record.amount_due, 700)
         mail = self._mails_to(self.accountant)
