@@ -258,6 +258,10 @@ class CustomerStatement(models.Model):
         "customer.statement.reply", "statement_id", readonly=True, groups=INTERNAL
     )
     dispute_ids = fields.One2many("customer.statement.dispute", "statement_id", readonly=True)
+    has_customer_reply = fields.Boolean(
+        compute="_compute_has_customer_reply",
+        help="The customer replied to or disputed the statement: it is kept as it was sent.",
+    )
     dispute_count = fields.Integer(compute="_compute_dispute_count")
     open_dispute_count = fields.Integer(compute="_compute_dispute_count")
     confirmed_date = fields.Datetime(string="Confirmed On", readonly=True, copy=False)
@@ -330,6 +334,12 @@ class CustomerStatement(models.Model):
                 statement.amount_in_words = statement.currency_id.amount_to_text(
                     statement.closing_balance
                 )
+
+    @api.depends("reply_ids", "dispute_ids")
+    def _compute_has_customer_reply(self):
+        replied = self._replied()
+        for statement in self:
+            statement.has_customer_reply = statement in replied
 
     @api.depends("dispute_ids.state")
     def _compute_dispute_count(self):

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from lxml import etree
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
@@ -174,6 +176,7 @@ class TestStatementAccess(StatementCommon, MockEmail):
         statement = self._statement()
         with self.mock_mail_gateway():
             statement._send_by_email()
+        self.assertFalse(statement.has_customer_reply)
         audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
         statement._record_dispute(statement.line_ids.ids, "amount_differs", 1500, audit=audit)
         reply = statement.reply_ids
@@ -184,6 +187,13 @@ class TestStatementAccess(StatementCommon, MockEmail):
             statement.dispute_ids.action_reject()
         statement.with_user(self.user).action_cancel()
         self.assertEqual(statement.state, "cancelled")
+        # The form offers no Reset to Draft, which would be refused.
+        self.assertTrue(statement.with_user(self.user).has_customer_reply)
+        arch = etree.fromstring(
+            self.Statement.with_user(self.user).get_view(view_type="form")["arch"]
+        )
+        (button,) = arch.xpath("//button[@name='action_reset_to_draft']")
+        self.assertEqual(button.get("invisible"), "state != 'cancelled' or has_customer_reply")
         with self.assertRaisesRegex(UserError, "replied to statement"):
             statement.with_user(self.user).action_reset_to_draft()
         with self.assertRaisesRegex(UserError, "replied to statement"):
