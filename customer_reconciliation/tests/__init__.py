@@ -7,3 +7,4 @@ from . import test_credit_rating
 from . import test_dunning
 from . import test_statement_access
 from . import test_partner_merge
+from . import test_translations
