@@ -108,13 +108,12 @@ class AccountMove(models.Model):
         """What this invoice adds to the customer's credit, company currency."""
         return self.amount_total_signed
 
-    def _credit_adds_exposure(self):
-        """Whether posting this invoice adds to the customer's credit: not when
-        it only bills what confirmed sales orders already count."""
+    def _credit_added(self):
+        """What posting this invoice adds to the customer's credit, company
+        currency: nothing for what confirmed sales orders already count."""
         self.ensure_one()
         move = self.with_company(self.company_id)
-        added = move._credit_amount() - move._get_partner_credit_warning_exclude_amount()
-        return move.company_currency_id.compare_amounts(added, 0) > 0
+        return max(move._credit_amount() - move._get_partner_credit_warning_exclude_amount(), 0.0)
 
     def _credit_warning_with(self, amount):
         """Odoo's credit-limit warning of this draft invoice had ``amount``

@@ -220,7 +220,7 @@ class ResPartner(models.Model):
             partner.credit_rating_id = rating
             partner.credit_score = rating.score if rating and rating.rated else 0.0
             partner.credit_grade_id = grade
-            partner.credit_grade = grade.name if grade else False
+            partner.credit_grade = grade.sudo().name if grade else False
             partner.credit_rated_date = rating.date if rating else False
             partner.credit_not_rated = bool(rating and not rating.rated and not override)
             partner.credit_suggested_limit = rating.suggested_limit if rating else 0.0
@@ -410,20 +410,33 @@ class ResPartner(models.Model):
         return action
 
     @api.model
-    def _check_credit_grade_blocks(self, records):
+    def _check_credit_grade_blocks(self, records, hold=False):
         """Apply the customers' grades to ``records`` confirmed together
         (invoices being posted, sales orders being confirmed), which count
         each other: each is tested with the ones of the same customer and
-        company before it. ``records`` give ``_credit_amount()``,
-        ``_credit_adds_exposure()`` and ``_credit_warning_with(amount)``.
+        company before it. ``records`` give ``_credit_added()`` and
+        ``_credit_warning_with(amount)``.
+
+        With ``hold``, the records a grade blocks are not refused but
+        returned (see :meth:`_check_credit_grade_block`).
         """
+        # Their credit is read fresh: documents confirmed earlier in the same
+        # transaction (one at a time, by an import or a server action) count.
+        partners = records.partner_id.commercial_partner_id
+        partners.invalidate_recordset(
+            [name for name in ("credit", "credit_to_invoice") if name in partners._fields]
+        )
+        held = records.browse()
         earlier = defaultdict(float)
         for record in records:
             key = (record.partner_id.commercial_partner_id, record.company_id)
-            record.partner_id._check_credit_grade_block(record, earlier[key])
-            earlier[key] += record._credit_amount()
+            if record.partner_id._check_credit_grade_block(record, earlier[key], hold=hold):
+                held |= record
+            else:
+                earlier[key] += record._credit_added()
+        return held
 
-    def _check_credit_grade_block(self, record, earlier=0.0):
+    def _check_credit_grade_block(self, record, earlier=0.0, hold=False):
         """Apply the customer's grade to ``record`` (an invoice being posted, a
         sales order being confirmed, both still drafts) when it goes over the
         credit limit, with ``earlier`` (company currency) of other documents
@@ -436,13 +449,17 @@ class ResPartner(models.Model):
         orders were tested, or allowed, when confirmed. A "warn" grade lets
         it through with a note; a "block" grade refuses it, unless a
         statement manager goes over the limit, which is noted on the record.
+        Only a person decides so: neither a scheduled action (the superuser)
+        nor a customer on the portal. With ``hold``, a blocked record is not
+        refused: it is noted, its responsible gets an activity to have a
+        manager confirm it, and True is returned.
         """
         partner = self.commercial_partner_id.with_company(record.company_id)
         # Whoever confirms the order (a salesman) may not read the grades.
         grade = partner.credit_grade_id.sudo()
         if not grade or grade.sale_policy == "none":
             return
-        if not record._credit_adds_exposure():
+        if record.company_id.currency_id.compare_amounts(record._credit_added(), 0) <= 0:
             return
         # Odoo's warning, in the record's company (its own compute reads the
         # limit and receivables of the user's current company).
@@ -455,12 +472,30 @@ class ResPartner(models.Model):
                 grade=grade.name,
                 user=self.env.user.name,
             )
-        elif self.env.user.has_group("customer_reconciliation.group_statement_manager"):
+        elif self._credit_approver():
             note = self.env._(
                 "Over the credit limit of a grade %(grade)s customer, allowed by %(user)s.",
                 grade=grade.name,
                 user=self.env.user.name,
             )
+        elif hold:
+            summary = self.env._(
+                "Over the credit limit: credit grade %(grade)s needs a manager to confirm it.",
+                grade=grade.name,
+            )
+            record.message_post(body=summary, subtype_xmlid="mail.mt_note")
+            responsible = (
+                record.user_id
+                if record.user_id and record.user_id._is_internal()
+                else record.create_uid
+            )
+            record.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=message,
+                user_id=responsible.id,
+            )
+            return True
         else:
             raise UserError(
                 message
@@ -472,3 +507,15 @@ class ResPartner(models.Model):
                 )
             )
         record.message_post(body=note, subtype_xmlid="mail.mt_note")
+        return False
+
+    def _credit_approver(self):
+        """Whether the current user may take a customer over its limit: a
+        statement manager, in person (not the superuser of the scheduled
+        actions, which Odoo puts in every group)."""
+        user = self.env.user
+        return (
+            user._is_internal()
+            and not user._is_superuser()
+            and user.has_group("customer_reconciliation.group_statement_manager")
+        )

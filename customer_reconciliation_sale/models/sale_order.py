@@ -5,16 +5,24 @@ class SaleOrder(models.Model):
     _inherit = "sale.order"
 
     def action_confirm(self):
-        self.env["res.partner"]._check_credit_grade_blocks(self)
-        return super().action_confirm()
+        user = self.env.user
+        if user._is_internal() and not user._is_superuser():
+            self.env["res.partner"]._check_credit_grade_blocks(self)
+            return super().action_confirm()
+        # The customer accepting or paying on the portal, or a scheduled
+        # action: an order the grade blocks stays a quotation for a manager,
+        # and its salesperson is told, instead of an error to the customer.
+        held = self.env["res.partner"]._check_credit_grade_blocks(self, hold=True)
+        confirmed = self - held
+        return super(SaleOrder, confirmed).action_confirm() if confirmed else True
 
     def _credit_amount(self):
         """What this order adds to the customer's credit, company currency."""
         return self.amount_total / self.currency_rate
 
-    def _credit_adds_exposure(self):
+    def _credit_added(self):
         """A confirmed order adds its amount to the customer's credit."""
-        return True
+        return max(self._credit_amount(), 0.0)
 
     def _credit_warning_with(self, amount):
         """Odoo's credit-limit warning of this quotation had ``amount``

@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo import SUPERUSER_ID
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
@@ -126,3 +127,86 @@ class TestSaleCreditBlock(StatementCommon):
         self.assertEqual((first | second).mapped("state"), ["draft", "draft"])
         first.with_user(self.salesman).action_confirm()
         self.assertEqual(first.state, "sale")
+        # Confirmed one after the other in one transaction (an import, a
+        # server action), the second still counts the first.
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            second.with_user(self.salesman).action_confirm()
+        self.assertEqual(second.state, "draft")
+
+    def test_manual_grade_does_not_stop_salesmen(self):
+        """A manager set the customer's grade by hand: a salesman, who may not
+        read grades, still confirms an order under the limit."""
+        other = self.grade.policy_id.grade_ids - self.grade
+        self.customer.with_company(self.company).write(
+            {"credit_grade_override_id": other[0].id, "credit_override_reason": "集团担保"}
+        )
+        other[0].sale_policy = "block"
+        order = self._order(1000)
+        self.env.invalidate_all()  # what the salesman reads is computed for him
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(self.customer.with_user(self.salesman).credit_grade, other[0].name)
+
+    def test_order_adding_nothing_confirms_over_the_limit(self):
+        """3,000 open over a 2,500 limit: a free replacement still goes out."""
+        self.grade.sale_policy = "block"
+        self.customer.with_company(self.company).credit_limit = 2500
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            self._order(100).with_user(self.salesman).action_confirm()
+        free = self._order(0)
+        free.with_user(self.salesman).action_confirm()
+        self.assertEqual(free.state, "sale")
+
+    def test_invoices_posted_together_count_what_they_add(self):
+        """3,000 open, an order of 1,500 confirmed and invoiced, and another
+        invoice of 100, posted together: 4,600 under the 5,000 limit (the
+        order's invoice adds nothing; it was counted as 6,100)."""
+        self.grade.sale_policy = "block"
+        order = self._order(1500)
+        order.with_user(self.salesman).action_confirm()
+        order.order_line.qty_delivered = 1
+        invoice = order._create_invoices()
+        extra = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [
+                    (0, 0, {"product_id": self.product_a.id, "price_unit": 100, "tax_ids": []})
+                ],
+            }
+        )
+        billing = self._user("credit_billing_together", "account.group_account_invoice")
+        (invoice | extra).with_user(billing).action_post()
+        self.assertEqual((invoice | extra).mapped("state"), ["posted", "posted"])
+
+    def test_portal_and_scheduled_actions_do_not_go_over_the_limit(self):
+        """The customer accepting on the portal, or paying online, confirms the
+        order through Odoo's scheduled action user: neither is a manager. The
+        order stays a quotation and its salesperson is asked to have it
+        confirmed; the customer gets no error. An invoice the scheduler posts
+        is refused (Odoo notes it on the invoice)."""
+        self.grade.sale_policy = "block"
+        order = self._order(2500)  # 3000 open + 2500 > 5000
+        public = self.env.ref("base.public_user")
+        order.with_user(public).sudo().action_confirm()
+        self.assertEqual(order.state, "draft")
+        activity = order.activity_ids
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertIn("needs a manager", activity.summary)
+        order.with_user(SUPERUSER_ID).action_confirm()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(order.message_ids.filtered(lambda m: "allowed by" in (m.body or "")))
+        # A person who is a manager confirms it.
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [
+                    (0, 0, {"product_id": self.product_a.id, "price_unit": 100, "tax_ids": []})
+                ],
+            }
+        )
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            invoice.with_user(SUPERUSER_ID)._post()
