@@ -323,12 +323,18 @@ class CustomerStatement(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
-    @api.depends("closing_balance", "currency_id")
+    @api.depends("closing_balance", "currency_id", "has_foreign_currency")
     def _compute_amount_in_words(self):
+        """The closing balance in words, for a statement in one currency
+        only: with foreign-currency items it is a book value, not what the
+        customer owes in any one currency (the balance confirmation asks
+        for each currency's balance)."""
         from ..tools.rmb import amount_in_words
 
         for statement in self:
-            if statement.currency_id.name == "CNY":
+            if statement.has_foreign_currency:
+                statement.amount_in_words = False
+            elif statement.currency_id.name == "CNY":
                 statement.amount_in_words = amount_in_words(statement.closing_balance)
             else:
                 statement.amount_in_words = statement.currency_id.amount_to_text(

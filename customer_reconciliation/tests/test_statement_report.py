@@ -145,8 +145,11 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         ):
             self.assertIn(self._amount_html(amount, currency), html)
         self.assertGreater(statement.overdue_amount, 0.0)
-        self.assertIn(statement.amount_in_words, html)
-        self.assertIn("人民币大写", html)
+        # With items in USD the closing balance is a book value in yuan: it
+        # is not written out in words as an amount owed.
+        self.assertTrue(statement.has_foreign_currency)
+        self.assertFalse(statement.amount_in_words)
+        self.assertNotIn("人民币大写", html)
         self.assertIn(self.customer.name, html)
         self.assertIn(self.customer.street, html)
 
@@ -173,6 +176,16 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         self.assertIn("盖章", html)
         self.assertIn("Signature", html)
         self.assertNotIn("are included in the balances but not listed", html)
+
+    def test_amount_in_words_of_a_statement_in_yuan_only(self):
+        customer = self.env["res.partner"].create({"name": "人民币客户", "is_company": True})
+        self._invoice(customer, "2026-10-12", [1234.5])
+        statement = self._statement(customer)
+        self.assertFalse(statement.has_foreign_currency)
+        self.assertEqual(statement.amount_in_words, "壹仟贰佰叁拾肆元伍角整")
+        html = self.env["ir.actions.report"]._render_qweb_html(REPORT, statement.ids)[0].decode()
+        self.assertIn("人民币大写", html)
+        self.assertIn("壹仟贰佰叁拾肆元伍角整", html)
 
     def test_html_report_hidden_exchange(self):
         statement = self._statement(self.customer_b)
