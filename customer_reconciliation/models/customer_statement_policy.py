@@ -197,7 +197,12 @@ class CustomerStatementPolicy(models.Model):
                         ("statement_policy_id", "=", False),
                         ("customer_rank", ">", 0),
                         ("parent_id", "=", False),
-                        ("company_id", "in", (False, self.company_id.id)),
+                        (
+                            "company_id",
+                            "in",
+                            [False]
+                            + self.env["customer.statement.engine"]._owner_ids(self.company_id),
+                        ),
                     ],
                 ]
             )

@@ -5,6 +5,7 @@ from lxml import etree
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -234,6 +235,41 @@ class TestStatementAccess(StatementCommon, MockEmail):
         self.user.company_ids -= branch
         with self.assertRaisesRegex(UserError, "branches 宁波分公司"):
             statement.with_user(self.user).action_recompute()
+
+    def test_branch_statement_of_a_customer_of_its_parent(self):
+        """A customer of the parent company, shared with its branches, invoiced
+        by a branch: the branch's statement, policy and wizard take it."""
+        branch = self.env["res.company"].create(
+            {"name": "宁波分公司", "parent_id": self.company.id}
+        )
+        self.env.user.company_ids |= branch
+        self.env["account.journal"].create(
+            {"name": "分公司销售", "code": "BRS", "type": "sale", "company_id": branch.id}
+        )
+        self.customer.company_id = self.company
+        receivable = self.customer.with_company(self.company).property_account_receivable_id
+        self.customer.with_company(branch).property_account_receivable_id = receivable
+        self._invoice(self.customer, "2026-10-20", 777, company=branch)
+        statement = self.Statement.generate_statements(
+            self.customer.ids, D_FROM, D_TO, company_id=branch.id
+        )
+        self.assertEqual(statement.company_id, branch)
+        self.assertAlmostEqual(statement.closing_balance, 777.0)
+        policy = self.env["customer.statement.policy"].create(
+            {"name": "分公司月结", "company_id": branch.id}
+        )
+        branch.statement_default_policy_id = policy
+        self.assertIn(self.customer, policy._get_partners())
+        domain = self.env["customer.statement.generate"]._fields["partner_ids"].domain
+        offered = self.env["res.partner"].search(safe_eval(domain, {"company_id": branch.id}))
+        self.assertIn(self.customer, offered)
+        # A customer of another company stays refused.
+        other = self.setup_other_company(name="深圳子公司")["company"]
+        stranger = self.env["res.partner"].create(
+            {"name": "外部客户", "is_company": True, "customer_rank": 1, "company_id": other.id}
+        )
+        with self.assertRaisesRegex(UserError, "belong to another company"):
+            self.Statement.generate_statements(stranger.ids, D_FROM, D_TO, company_id=branch.id)
 
     def test_statement_user_cannot_run_a_policy(self):
         """Refused before any work, not after statements were made and sent."""

@@ -26,9 +26,11 @@ class CustomerStatementGenerate(models.TransientModel):
         "res.partner",
         string="Customers",
         # customers billed in their own name: companies and individuals, not
-        # the contacts of a company
+        # the contacts of a company; the company's own, its branches' and its
+        # parent companies' (see the engine's partner check)
         domain="['|', ('is_company', '=', True), ('parent_id', '=', False), "
-        "('customer_rank', '>', 0), ('company_id', 'in', (False, company_id))]",
+        "('customer_rank', '>', 0), '|', '|', ('company_id', '=', False), "
+        "('company_id', 'parent_of', company_id), ('company_id', 'child_of', company_id)]",
     )
     date_from = fields.Date(string="From", required=True)
     date_to = fields.Date(string="Cut-off", required=True)
