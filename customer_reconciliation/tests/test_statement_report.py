@@ -202,6 +202,15 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
             self.assertNotIn(line.move_name, html)
         for line in statement.line_ids - hidden:
             self.assertIn(line.move_name, html)
+        # The portal page says so too: its period totals count them.
+        statement.action_mark_sent()
+        page = self.url_open(statement.get_portal_url()).text
+        self.assertIn("The balances include exchange differences of", page)
+        self.assertIn(
+            self._amount_html(statement.hidden_exchange_amount, statement.currency_id), page
+        )
+        for line in hidden:
+            self.assertNotIn(line.move_name, page)
 
     def test_pdf_speaks_the_language_of_the_statement_contact(self):
         """The PDF goes to the statement's contact, like its e-mail: in their
