@@ -511,8 +511,8 @@ class ResPartner(models.Model):
 
     def _credit_approver(self):
         """Whether the current user may take a customer over its limit: a
-        statement manager, in person (not the superuser of the scheduled
-        actions, which Odoo puts in every group)."""
+        statement manager, in person: not the superuser the scheduled
+        actions run as, which is a statement manager for their own work."""
         user = self.env.user
         return (
             user._is_internal()
