@@ -274,7 +274,7 @@ class CustomerDunningLevel(models.Model):
             ),
             applied AS (
                 -- what those take off each invoice, the most overdue first
-                SELECT running.move_id,
+                SELECT running.move_id, running.company_id, running.partner_id,
                        LEAST(running.residual,
                              net.unapplied - (running.paid_up_to - running.residual)) AS amount,
                        running.residual
@@ -295,6 +295,13 @@ class CustomerDunningLevel(models.Model):
             covered AS (
                 -- the invoices they pay in full: not dunned
                 SELECT move_id FROM applied WHERE amount >= residual
+            ),
+            partly AS (
+                -- the one each customer's credits pay in part, and how much
+                SELECT company_id, partner_id, jsonb_object_agg(move_id, amount) AS amounts
+                  FROM applied
+                 WHERE amount < residual
+              GROUP BY company_id, partner_id
             ),
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
@@ -344,14 +351,12 @@ class CustomerDunningLevel(models.Model):
                      ORDER BY other.move_id
                    ) ELSE ARRAY[]::integer[] END,
                    -- what unmatched payments and credit notes take off the
-                   -- invoices listed (one at most: the others are covered)
-                   (SELECT COALESCE(jsonb_object_agg(applied.move_id, applied.amount), '{}')
-                      FROM applied
-                      JOIN candidate ON candidate.move_id = applied.move_id
-                     WHERE candidate.company_id = grouped.company_id
-                       AND candidate.partner_id = grouped.partner_id
-                       AND applied.amount < applied.residual)
+                   -- invoice they pay in part
+                   COALESCE(partly.amounts, '{}')
               FROM grouped
+         LEFT JOIN partly
+                ON partly.company_id = grouped.company_id
+               AND partly.partner_id = grouped.partner_id
           ORDER BY grouped.partner_id, grouped.company_id, grouped.rank, grouped.currency_id
             """,
             company_ids=companies.ids,
