@@ -5,6 +5,8 @@ class SaleOrder(models.Model):
     _inherit = "sale.order"
 
     def action_confirm(self):
+        if any(order._confirmation_error_message() for order in self):
+            return super().action_confirm()  # Odoo refuses them, with its own message
         user = self.env.user
         if user._is_internal() and not user._is_superuser():
             self.env["res.partner"]._check_credit_grade_blocks(self)

@@ -133,6 +133,15 @@ class TestSaleCreditBlock(StatementCommon):
             second.with_user(self.salesman).action_confirm()
         self.assertEqual(second.state, "draft")
 
+    def test_odoo_refuses_what_it_may_not_confirm_first(self):
+        """An order confirmed already, with one over the limit: Odoo's own
+        refusal is the one given."""
+        self.grade.sale_policy = "block"
+        done = self._order(100)
+        done.with_user(self.salesman).action_confirm()
+        with self.assertRaisesRegex(UserError, "not in a state requiring confirmation"):
+            (done | self._order(2500)).with_user(self.salesman).action_confirm()
+
     def test_manual_grade_does_not_stop_salesmen(self):
         """A manager set the customer's grade by hand: a salesman, who may not
         read grades, still confirms an order under the limit."""
