@@ -4,7 +4,7 @@ import binascii
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import content_disposition, request
-from odoo.tools.misc import get_lang
+from odoo.tools.misc import format_amount, get_lang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -226,6 +226,12 @@ class CustomerStatementPortal(CustomerPortal):
                     "credit": amount(line.credit),
                     "running_balance": (number(line.running_balance) if line.in_period else ""),
                     "open_amount": amount(line.open_amount),
+                    # what a dispute of the line compares: in its own currency
+                    "dispute_amount": (
+                        format_amount(line.env, line.open_amount_currency, line.currency_id)
+                        if line.currency_id and line.currency_id != statement_sudo.currency_id
+                        else amount(line.open_amount)
+                    ),
                 }
             )
         return rows

@@ -1097,19 +1097,34 @@ class CustomerStatement(models.Model):
             raise ValidationError(self.env._("The disputed lines must be lines of this statement."))
         comment = self._check_comment(comment)
         amount = self._parse_amount(customer_amount)
-        statement_amount = sum(lines.mapped("open_amount")) if lines else self.closing_balance
+        # Lines are disputed in their own currency, one currency at a time.
+        currency = lines.sudo().currency_id
+        if len(currency) > 1:
+            raise ValidationError(
+                self.env._(
+                    "Tick lines of one currency at a time (%(currencies)s): the amount you "
+                    "state is in their currency.",
+                    currencies=", ".join(currency.mapped("name")),
+                )
+            )
+        if currency and currency != self.currency_id:
+            statement_amount = currency.round(sum(lines.mapped("open_amount_currency")))
+        else:
+            currency = self.currency_id
+            statement_amount = sum(lines.mapped("open_amount")) if lines else self.closing_balance
         if amount * statement_amount < 0:
             raise ValidationError(
                 self.env._(
                     "The amount you state (%(amount)s) has the opposite sign of the "
                     "statement's (%(statement)s).",
-                    amount=format_amount(self.env, amount, self.currency_id),
-                    statement=format_amount(self.env, statement_amount, self.currency_id),
+                    amount=format_amount(self.env, amount, currency),
+                    statement=format_amount(self.env, statement_amount, currency),
                 )
             )
         values = self._reply_values("dispute", audit)
         values.update(
             signed_by=self._replier_name(audit),
+            currency_id=currency.id,
             customer_balance=amount,
             difference=statement_amount - amount,
             comment=comment,
@@ -1118,7 +1133,14 @@ class CustomerStatement(models.Model):
             values["attachment_ids"] = [(6, 0, attachments.ids)]
         reply = self._create_reply(values)
         return self._open_dispute(
-            reply, reason, statement_amount, amount, comment, lines=lines, attachments=attachments
+            reply,
+            reason,
+            statement_amount,
+            amount,
+            comment,
+            lines=lines,
+            attachments=attachments,
+            currency=currency,
         )
 
     def _record_balance(self, customer_balance, comment=None, audit=None):
@@ -1150,9 +1172,18 @@ class CustomerStatement(models.Model):
         return reply
 
     def _open_dispute(
-        self, reply, reason, statement_amount, amount, comment, lines=None, attachments=None
+        self,
+        reply,
+        reason,
+        statement_amount,
+        amount,
+        comment,
+        lines=None,
+        attachments=None,
+        currency=None,
     ):
-        """Open the dispute ``reply`` brings and put the statement in dispute."""
+        """Open the dispute ``reply`` brings and put the statement in dispute;
+        its amounts are in ``currency`` (the statement's unless given)."""
         dispute = (
             self.env["customer.statement.dispute"]
             .sudo()
@@ -1162,6 +1193,7 @@ class CustomerStatement(models.Model):
                     "reply_id": reply.id,
                     "line_ids": [(6, 0, lines.ids if lines else [])],
                     "reason": reason,
+                    "currency_id": (currency or self.currency_id).id,
                     "statement_amount": statement_amount,
                     "customer_amount": amount,
                     "comment": comment,
@@ -1212,8 +1244,8 @@ class CustomerStatement(models.Model):
                     reason=dict(dispute._fields["reason"]._description_selection(self.env))[
                         dispute.reason
                     ],
-                    amount=format_amount(self.env, dispute.customer_amount, self.currency_id),
-                    difference=format_amount(self.env, dispute.difference, self.currency_id),
+                    amount=format_amount(self.env, dispute.customer_amount, dispute.currency_id),
+                    difference=format_amount(self.env, dispute.difference, dispute.currency_id),
                 ),
                 dispute.comment or "",
             ),

@@ -42,7 +42,15 @@ class CustomerStatementDispute(models.Model):
     )
     company_id = fields.Many2one(related="statement_id.company_id", store=True)
     partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
-    currency_id = fields.Many2one(related="statement_id.currency_id")
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        precompute=True,
+        readonly=False,  # given when the lines disputed are in a foreign currency
+        help="The currency of the amounts: that of the disputed lines when they are in a "
+        "foreign currency, else the statement's.",
+    )
     reply_id = fields.Many2one(
         "customer.statement.reply", readonly=True, ondelete="set null", groups="base.group_user"
     )
@@ -96,6 +104,12 @@ class CustomerStatementDispute(models.Model):
         reasons = dict(self._fields["reason"]._description_selection(self.env))
         for dispute in self:
             dispute.name = f"{dispute.statement_id.name or ''} / {reasons.get(dispute.reason, '')}"
+
+    @api.depends("statement_id.currency_id")
+    def _compute_currency_id(self):
+        for dispute in self:
+            if not dispute.currency_id:
+                dispute.currency_id = dispute.statement_id.currency_id
 
     @api.depends("statement_amount", "customer_amount")
     def _compute_difference(self):

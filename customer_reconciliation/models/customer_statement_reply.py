@@ -18,7 +18,14 @@ class CustomerStatementReply(models.Model):
     )
     company_id = fields.Many2one(related="statement_id.company_id", store=True)
     partner_id = fields.Many2one(related="statement_id.partner_id", store=True, string="Customer")
-    currency_id = fields.Many2one(related="statement_id.currency_id")
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        precompute=True,
+        readonly=False,  # given by a dispute of lines in a foreign currency
+        help="The currency of the amounts: the statement's, or that of the lines disputed.",
+    )
     kind = fields.Selection(
         [
             ("confirm", "Confirmed"),
@@ -57,6 +64,12 @@ class CustomerStatementReply(models.Model):
     )
     comment = fields.Text(readonly=True)
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True)
+
+    @api.depends("statement_id.currency_id")
+    def _compute_currency_id(self):
+        for reply in self:
+            if not reply.currency_id:
+                reply.currency_id = reply.statement_id.currency_id
 
     @api.depends("kind", "statement_id", "reply_date")
     def _compute_display_name(self):

@@ -2,8 +2,10 @@ import io
 from datetime import datetime
 from unittest.mock import patch
 
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import format_amount
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 from odoo.addons.customer_reconciliation.report import customer_statement_xlsx as xlsx_module
@@ -186,6 +188,36 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         html = self.env["ir.actions.report"]._render_qweb_html(REPORT, statement.ids)[0].decode()
         self.assertIn("人民币大写", html)
         self.assertIn("壹仟贰佰叁拾肆元伍角整", html)
+
+    def test_lines_in_a_foreign_currency_are_disputed_in_it(self):
+        """The customer disputes the USD invoice (150 dollars) saying 140: the
+        difference is 10 dollars, not 140 against its value in yuan. Lines of
+        two currencies are disputed one currency at a time."""
+        self.customer.email = "ap@huadong.example.com"  # the reply is posted as theirs
+        statement = self._statement()
+        statement.action_mark_sent()
+        usd_line = statement.line_ids.filtered(lambda line: line.currency_id == self.usd)
+        yuan_line = statement.line_ids.filtered(
+            lambda line: line.move_name == self.inv_b.name and line.in_period
+        )
+        self.assertEqual(len(usd_line), 1)
+        self.assertEqual(len(yuan_line), 1)
+        page = self.url_open(statement.get_portal_url()).text
+        self.assertIn(format_amount(self.env, 150.0, self.usd), page)
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
+        with self.assertRaisesRegex(ValidationError, "one currency at a time"):
+            statement._record_dispute(
+                (usd_line | yuan_line).ids, "amount_differs", "140", audit=audit
+            )
+        dispute = statement._record_dispute(usd_line.ids, "amount_differs", "140", audit=audit)
+        self.assertEqual(dispute.currency_id, self.usd)
+        self.assertAlmostEqual(dispute.statement_amount, 150.0)
+        self.assertAlmostEqual(dispute.customer_amount, 140.0)
+        self.assertAlmostEqual(dispute.difference, 10.0)
+        self.assertEqual(dispute.reply_id.currency_id, self.usd)
+        self.assertAlmostEqual(dispute.reply_id.difference, 10.0)
+        note = statement.message_ids.filtered(lambda m: "reports a difference" in (m.body or ""))
+        self.assertIn("difference $&nbsp;10.00", note.body)
 
     def test_html_report_hidden_exchange(self):
         statement = self._statement(self.customer_b)
