@@ -276,12 +276,22 @@ class CustomerStatement(models.Model):
         help="The customer replied after the reply deadline.",
     )
     customer_balance = fields.Monetary(
-        readonly=True, copy=False, help="Balance the customer states in their own books."
-    )
-    balance_difference = fields.Monetary(
+        currency_field="customer_balance_currency_id",
         readonly=True,
         copy=False,
-        help="Closing balance of the statement minus the balance the customer states.",
+        help="Balance the customer states in their own books.",
+    )
+    balance_difference = fields.Monetary(
+        currency_field="customer_balance_currency_id",
+        readonly=True,
+        copy=False,
+        help="Balance of the statement minus the balance the customer states.",
+    )
+    customer_balance_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_customer_balance_currency_id",
+        help="The currency of the balance the customer states: the statement's, or the "
+        "foreign currency of a customer whose items are all in it.",
     )
     reminder_count = fields.Integer(readonly=True, copy=False, groups=INTERNAL)
     last_reminder_date = fields.Date(readonly=True, copy=False, groups=INTERNAL)
@@ -340,6 +350,14 @@ class CustomerStatement(models.Model):
                 statement.amount_in_words = statement.currency_id.amount_to_text(
                     statement.closing_balance
                 )
+
+    @api.depends("reply_ids.currency_id", "currency_id")
+    def _compute_customer_balance_currency_id(self):
+        for statement in self:
+            stated = statement.sudo().reply_ids.filtered(lambda reply: reply.kind == "balance")
+            statement.customer_balance_currency_id = (
+                stated.sorted("id")[-1:].currency_id or statement.currency_id
+            )
 
     @api.depends("reply_ids", "dispute_ids")
     def _compute_has_customer_reply(self):
@@ -1145,7 +1163,11 @@ class CustomerStatement(models.Model):
 
     def _record_balance(self, customer_balance, comment=None, audit=None):
         """Balance-request mode: the customer states their balance; equal means
-        confirmed, a difference opens a dispute for staff."""
+        confirmed, a difference opens a dispute for staff.
+
+        A customer whose items are all in one foreign currency owes in it
+        (see :meth:`_confirmation_balances`): their balance is stated and
+        compared in it."""
         self.ensure_one()
         audit = audit or {}
         self._check_reply_allowed(audit.get("content_hash", self.content_hash))
@@ -1153,23 +1175,32 @@ class CustomerStatement(models.Model):
             raise UserError(self.env._("This statement does not ask for your balance."))
         comment = self._check_comment(comment)
         amount = self._parse_amount(customer_balance)
-        difference = self.closing_balance - amount
+        currency, balance = self._stated_balance()
+        difference = currency.round(balance - amount)
         values = self._reply_values("balance", audit)
         values.update(
             signed_by=self._replier_name(audit),
+            currency_id=currency.id,
             customer_balance=amount,
             difference=difference,
             comment=comment,
         )
         reply = self._create_reply(values)
         self._write_status({"customer_balance": amount, "balance_difference": difference})
-        if float_is_zero(difference, precision_rounding=self.currency_id.rounding):
+        if float_is_zero(difference, precision_rounding=currency.rounding):
             self._set_confirmed(
                 reply, self.env._("The customer's balance equals the statement: confirmed.")
             )
         else:
-            self._open_dispute(reply, "amount_differs", self.closing_balance, amount, comment)
+            self._open_dispute(reply, "amount_differs", balance, amount, comment, currency=currency)
         return reply
+
+    def _stated_balance(self):
+        """``(currency, balance)`` a customer's stated balance is compared
+        with: the one balance of a customer who owes in one currency only,
+        else the closing balance in the statement's currency."""
+        balances = self._confirmation_balances()
+        return balances[0] if len(balances) == 1 else (self.currency_id, self.closing_balance)
 
     def _open_dispute(
         self,

@@ -219,6 +219,29 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         note = statement.message_ids.filtered(lambda m: "reports a difference" in (m.body or ""))
         self.assertIn("difference $&nbsp;10.00", note.body)
 
+    def test_balance_of_a_customer_owing_in_dollars_is_stated_in_dollars(self):
+        """A customer whose items are all in USD owes 100 dollars: the balance
+        confirmation asks for it, and the balance they state is compared with
+        it, not with its book value in yuan."""
+        self.customer_b.email = "ap@nanfang.example.com"  # the reply is posted as theirs
+        statement = self._statement(self.customer_b)
+        statement.confirmation_mode = "balance"
+        statement.action_mark_sent()
+        self.assertEqual(statement._confirmation_balances(), [(self.usd, 100.0)])
+        self.assertNotAlmostEqual(statement.closing_balance, 100.0)
+        page = self.url_open(statement.get_portal_url()).text
+        self.assertIn("in USD", page)
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
+        reply = statement._record_balance("90", audit=audit)
+        self.assertEqual(statement.state, "disputed")
+        self.assertEqual(reply.currency_id, self.usd)
+        self.assertAlmostEqual(reply.difference, 10.0)
+        self.assertEqual(statement.customer_balance_currency_id, self.usd)
+        self.assertAlmostEqual(statement.balance_difference, 10.0)
+        dispute = statement.dispute_ids
+        self.assertEqual(dispute.currency_id, self.usd)
+        self.assertAlmostEqual(dispute.statement_amount, 100.0)
+
     def test_html_report_hidden_exchange(self):
         statement = self._statement(self.customer_b)
         hidden = statement.line_ids.filtered("hidden")
