@@ -138,9 +138,10 @@ class CustomerDunningLevel(models.Model):
         a dispute of a whole statement (no line given) listing it. A customer
         who owes nothing in the company once its open credit notes and
         unmatched payments are counted (a payment not yet reconciled with the
-        invoice) is not dunned. Those credits pay the customer's invoices the
-        most overdue first: the invoices they pay in full are not dunned, and
-        the one they pay in part is asked for what they leave.
+        invoice) is not dunned. Those credits pay the customer's invoices in
+        their currency, the most overdue first: the invoices they pay in full
+        are not dunned, and the one they pay in part is asked for what they
+        leave.
 
         For each invoice it picks the highest level reached, i.e. the last
         one in the level order whose ``days`` are at most ``today`` (the
@@ -165,8 +166,8 @@ class CustomerDunningLevel(models.Model):
             currency id, [invoice ids], [other overdue invoice ids],
             {invoice id: amount})``, one per customer, level and invoice
             currency, ordered by customer, company, level order and currency;
-            the amounts are what unmatched credits take off an invoice paid
-            in part by them, in company currency.
+            the amounts are what unmatched credits in its currency take off
+            an invoice they pay in part, in that currency.
         """
         if not companies:
             return []
@@ -216,6 +217,7 @@ class CustomerDunningLevel(models.Model):
                        move.commercial_partner_id AS partner_id,
                        move.currency_id,
                        move.amount_residual_signed AS residual,
+                       move.amount_residual AS residual_currency,
                        (%(todays)s::jsonb ->> move.company_id::text)::date
                            - COALESCE(
                                -- the oldest instalment still unpaid (the
@@ -254,14 +256,15 @@ class CustomerDunningLevel(models.Model):
                  WHERE sent.%(move_col)s IN (SELECT move_id FROM candidate)
               GROUP BY sent.%(move_col)s
             ),
-            net AS (
-                -- what the customer owes in the company, net of its open
-                -- credit notes and payments not matched to an invoice yet,
-                -- and how much those come to
+            net_by_currency AS (
+                -- per currency, what the customer owes in the company, net
+                -- of its open credit notes and payments not matched to an
+                -- invoice yet, and how much those come to in that currency
                 SELECT line.company_id, partner.commercial_partner_id AS partner_id,
+                       line.currency_id,
                        SUM(line.amount_residual) AS balance,
-                       COALESCE(-SUM(line.amount_residual) FILTER (
-                           WHERE line.amount_residual < 0), 0) AS unapplied
+                       COALESCE(-SUM(line.amount_residual_currency) FILTER (
+                           WHERE line.amount_residual_currency < 0), 0) AS unapplied
                   FROM account_move_line line
                   JOIN account_account account ON account.id = line.account_id
                   JOIN res_partner partner ON partner.id = line.partner_id
@@ -270,27 +273,37 @@ class CustomerDunningLevel(models.Model):
                    AND line.reconciled IS NOT TRUE
                    AND line.company_id = ANY(%(company_ids)s)
                    AND partner.commercial_partner_id IN (SELECT partner_id FROM candidate)
-              GROUP BY line.company_id, partner.commercial_partner_id
+              GROUP BY line.company_id, partner.commercial_partner_id, line.currency_id
+            ),
+            net AS (
+                -- what the customer owes in the company, in company currency
+                SELECT company_id, partner_id, SUM(balance) AS balance
+                  FROM net_by_currency
+              GROUP BY company_id, partner_id
             ),
             applied AS (
-                -- what those take off each invoice, the most overdue first
+                -- what those take off the invoices in their currency, the
+                -- most overdue first (in the invoice's currency)
                 SELECT running.move_id, running.company_id, running.partner_id,
-                       LEAST(running.residual,
-                             net.unapplied - (running.paid_up_to - running.residual)) AS amount,
-                       running.residual
+                       LEAST(running.residual_currency,
+                             unapplied.unapplied
+                                 - (running.paid_up_to - running.residual_currency)) AS amount,
+                       running.residual_currency AS residual
                   FROM (
                         SELECT candidate.move_id, candidate.company_id, candidate.partner_id,
-                               candidate.residual,
-                               SUM(candidate.residual) OVER (
-                                   PARTITION BY candidate.company_id, candidate.partner_id
+                               candidate.currency_id, candidate.residual_currency,
+                               SUM(candidate.residual_currency) OVER (
+                                   PARTITION BY candidate.company_id, candidate.partner_id,
+                                                candidate.currency_id
                                    ORDER BY candidate.days_due DESC, candidate.move_id
                                ) AS paid_up_to
                           FROM candidate
                        ) running
-                  JOIN net
-                    ON net.company_id = running.company_id
-                   AND net.partner_id = running.partner_id
-                 WHERE running.paid_up_to - running.residual < net.unapplied
+                  JOIN net_by_currency unapplied
+                    ON unapplied.company_id = running.company_id
+                   AND unapplied.partner_id = running.partner_id
+                   AND unapplied.currency_id = running.currency_id
+                 WHERE running.paid_up_to - running.residual_currency < unapplied.unapplied
             ),
             covered AS (
                 -- the invoices they pay in full: not dunned

@@ -154,8 +154,9 @@ class CustomerDunningRecord(models.Model):
             they are not sent the level)
         :param today: the day of the run, the company's unless given
         :param applied: ``{invoice id: amount}``, what payments and credit
-            notes not matched yet take off an invoice they pay in part
-            (company currency)
+            notes not matched yet take off an invoice they pay in part (in
+            its currency). An invoice they leave nothing due on yet (its
+            later instalments are not due) is not reminded.
         :return: the dunning records made: one per reminder and contact
             (see :meth:`_dunning_contacts`)
         """
@@ -164,17 +165,30 @@ class CustomerDunningRecord(models.Model):
         for level, partner, invoices, others in reminders:
             currency = invoices.currency_id.ensure_one()
             day = today or level.company_id._reconciliation_today()
+
             # the other invoices' overdue instalments (a final notice only)
-            other_lines = Line._values_for(others, day, day, reached=False, applied=applied)
+            def asking(lines, currency=currency):
+                # what unmatched credits leave nothing due on is not reminded
+                return [
+                    line for line in lines if currency.compare_amounts(line["amount_due"], 0) > 0
+                ]
+
+            other_lines = asking(Line._values_for(others, day, day, reached=False, applied=applied))
             for contact, contact_invoices in self._dunning_contacts(level, partner, invoices):
                 # The instalments that reached the level (for a reminder
                 # before the due date, those falling due within its days).
-                lines = Line._values_for(
-                    contact_invoices,
-                    fields.Date.subtract(day, days=level.days),
-                    day,
-                    applied=applied,
+                lines = asking(
+                    Line._values_for(
+                        contact_invoices,
+                        fields.Date.subtract(day, days=level.days),
+                        day,
+                        applied=applied,
+                    )
                 )
+                asked = {line["move_id"] for line in lines}
+                contact_invoices = contact_invoices.filtered(lambda move, a=asked: move.id in a)
+                if not contact_invoices:
+                    continue
                 lines += other_lines
                 vals_list.append(
                     {

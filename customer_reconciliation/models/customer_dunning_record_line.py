@@ -57,19 +57,16 @@ class CustomerDunningRecordLine(models.Model):
 
         The amount asked for an invoice is the residual of its instalments
         due by ``due_by`` (all of it when none is, or for an invoice paid at
-        once), less what ``applied`` (``{invoice id: amount}`` in company
-        currency) says unmatched payments and credit notes take off it: they
-        pay its oldest instalments first.
+        once), less what ``applied`` (``{invoice id: amount}`` in the
+        invoice's currency) says unmatched payments and credit notes take off
+        it: they pay its oldest instalments first.
         """
         applied = applied or {}
         values = []
         for invoice in invoices:
             currency = invoice.currency_id
             residual = invoice.amount_residual
-            # in the invoice's currency, at the rate of what it still owes
-            taken = currency.round(
-                applied.get(invoice.id, 0) * residual / (abs(invoice.amount_residual_signed) or 1)
-            )
+            taken = currency.round(applied.get(invoice.id, 0))
             due = currency.round(
                 sum(
                     invoice._dunning_unpaid_terms()

@@ -560,6 +560,65 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertIn("减未核销款项", letter)
         self.assertIn("700.00", letter)
 
+    def test_unmatched_credits_pay_invoices_in_their_currency(self):
+        """A yuan payment not matched yet does not pay a euro invoice: the
+        euro invoice is reminded in full, the yuan one it pays is not."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.125)])
+        customer = self._customer("跨币种客户", email="ap@kuabi.example.com")
+        eur_invoice = self._invoice(customer, "2026-10-01", 1000, due="2026-10-10", currency=eur)
+        self._invoice(customer, "2026-10-20", 5000, due="2026-11-20")
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": customer.id,
+                "amount": 5000,
+                "date": "2026-11-21",
+            }
+        )
+        payment.action_post()
+        self._run("2026-11-27")
+        records = self._records(customer)
+        self.assertEqual(records.invoice_ids, eur_invoice)
+        self.assertEqual(records.currency_id, eur)
+        self.assertRecordValues(
+            records.line_ids, [{"amount_residual": 1000, "amount_applied": 0, "amount_due": 1000}]
+        )
+
+    def test_instalments_the_credits_pay_are_not_reminded(self):
+        """30 % due now, 70 % in 60 days, and an unmatched payment of 3,000:
+        nothing is due yet, so no reminder (reminders asking 0 sent the
+        invoice up the ladder before its second instalment fell due)."""
+        customer = self._customer("分期客户", email="ap@fenqi.example.com")
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_date": "2026-10-01",
+                "date": "2026-10-01",
+                "invoice_payment_term_id": self.env.ref(
+                    "account.account_payment_term_advance_60days"
+                ).id,
+                "invoice_line_ids": [
+                    (0, 0, {"name": "货款", "quantity": 1, "price_unit": 10000, "tax_ids": []})
+                ],
+            }
+        )
+        invoice.action_post()
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": customer.id,
+                "amount": 3000,
+                "date": "2026-10-02",
+            }
+        )
+        payment.action_post()
+        for day in ("2026-10-11", "2026-10-31", "2026-11-29"):
+            self._run(day)
+            self.assertFalse(self._records(customer), day)
+
     # ------------------------------------------------------------------
     # Failure isolation
     # ------------------------------------------------------------------
