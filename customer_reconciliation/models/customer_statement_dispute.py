@@ -17,6 +17,7 @@ STATUS_FIELDS = {
     "reply_id",
     "line_ids",
     "reason",
+    "currency_id",
     "statement_amount",
     "customer_amount",
     "comment",

@@ -197,11 +197,13 @@ class CustomerStatementPolicy(models.Model):
                         ("statement_policy_id", "=", False),
                         ("customer_rank", ">", 0),
                         ("parent_id", "=", False),
+                        # its own customers and those its parent companies
+                        # share with it (a branch's own are its branch's)
                         (
                             "company_id",
                             "in",
-                            [False]
-                            + self.env["customer.statement.engine"]._owner_ids(self.company_id),
+                            [False, self.company_id.id]
+                            + self.env["customer.statement.engine"]._parents(self.company_id).ids,
                         ),
                     ],
                 ]

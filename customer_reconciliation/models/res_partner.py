@@ -483,18 +483,15 @@ class ResPartner(models.Model):
                 "Over the credit limit: credit grade %(grade)s needs a manager to confirm it.",
                 grade=grade.name,
             )
-            record.message_post(body=summary, subtype_xmlid="mail.mt_note")
-            responsible = (
-                record.user_id
-                if record.user_id and record.user_id._is_internal()
-                else record.create_uid
-            )
-            record.sudo().activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=summary,
-                note=message,
-                user_id=responsible.id,
-            )
+            # Once per document: the customer may sign or pay again.
+            if summary not in record.sudo().activity_ids.mapped("summary"):
+                record.message_post(body=summary, subtype_xmlid="mail.mt_note")
+                record.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=summary,
+                    note=message,
+                    user_id=self._credit_hold_responsible(record).id,
+                )
             return True
         else:
             raise UserError(
@@ -508,6 +505,20 @@ class ResPartner(models.Model):
             )
         record.message_post(body=note, subtype_xmlid="mail.mt_note")
         return False
+
+    def _credit_hold_responsible(self, record):
+        """Who is asked to have a held ``record`` confirmed: its salesperson,
+        else its sales team's leader, else a statement manager of its
+        company; never the customer (a portal order's creator)."""
+        candidates = record.user_id
+        if "team_id" in record._fields:
+            candidates |= record.team_id.user_id
+        managers = self.env.ref("customer_reconciliation.group_statement_manager").sudo().users
+        candidates |= managers.filtered(lambda user: record.company_id in user.company_ids)
+        people = candidates.filtered(
+            lambda user: user.active and user._is_internal() and not user._is_superuser()
+        )
+        return people[:1]
 
     def _credit_approver(self):
         """Whether the current user may take a customer over its limit: a

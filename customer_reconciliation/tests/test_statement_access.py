@@ -263,6 +263,26 @@ class TestStatementAccess(StatementCommon, MockEmail):
         domain = self.env["customer.statement.generate"]._fields["partner_ids"].domain
         offered = self.env["res.partner"].search(safe_eval(domain, {"company_id": branch.id}))
         self.assertIn(self.customer, offered)
+        # The parent's default policy takes neither the branch's own customers
+        # (the branch's policy does) nor their statements twice.
+        branch_own = self.env["res.partner"].create(
+            {"name": "分公司客户", "is_company": True, "customer_rank": 1, "company_id": branch.id}
+        )
+        self.assertIn(branch_own, policy._get_partners())
+        parent_policy = self.env["customer.statement.policy"].create(
+            {"name": "总公司月结", "company_id": self.company.id}
+        )
+        self.company.statement_default_policy_id = parent_policy
+        parent_own = self.env["res.partner"].create(
+            {
+                "name": "总公司客户",
+                "is_company": True,
+                "customer_rank": 1,
+                "company_id": self.company.id,
+            }
+        )
+        self.assertIn(parent_own, parent_policy._get_partners())
+        self.assertNotIn(branch_own, parent_policy._get_partners())
         # A customer of another company stays refused.
         other = self.setup_other_company(name="深圳子公司")["company"]
         stranger = self.env["res.partner"].create(
@@ -270,6 +290,18 @@ class TestStatementAccess(StatementCommon, MockEmail):
         )
         with self.assertRaisesRegex(UserError, "belong to another company"):
             self.Statement.generate_statements(stranger.ids, D_FROM, D_TO, company_id=branch.id)
+
+    def test_dispute_currency_is_the_customers(self):
+        """The currency of what the customer stated is not relabelled."""
+        statement = self._statement()
+        with self.mock_mail_gateway():
+            statement._send_by_email()
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
+        dispute = statement._record_dispute([], "amount_differs", 1500, audit=audit)
+        other = self.setup_other_currency("EUR")
+        with self.assertRaisesRegex(AccessError, "not by editing"):
+            dispute.with_user(self.user).write({"currency_id": other.id})
+        self.assertEqual(dispute.currency_id, statement.currency_id)
 
     def test_statement_user_cannot_run_a_policy(self):
         """Refused before any work, not after statements were made and sent."""

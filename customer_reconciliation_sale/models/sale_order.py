@@ -23,8 +23,9 @@ class SaleOrder(models.Model):
         return self.amount_total / self.currency_rate
 
     def _credit_added(self):
-        """A confirmed order adds its amount to the customer's credit."""
-        return max(self._credit_amount(), 0.0)
+        """A confirmed order adds its amount to the customer's credit, less
+        what the customer already paid for it online."""
+        return max((self.amount_total - self.amount_paid) / self.currency_rate, 0.0)
 
     def _credit_warning_with(self, amount):
         """Odoo's credit-limit warning of this quotation had ``amount``

@@ -142,6 +142,17 @@ class TestSaleCreditBlock(StatementCommon):
         with self.assertRaisesRegex(UserError, "not in a state requiring confirmation"):
             (done | self._order(2500)).with_user(self.salesman).action_confirm()
 
+    def test_order_paid_online_adds_only_what_is_left(self):
+        """3,000 open: an order of 2,500 paid online in full adds nothing to
+        the customer's credit, and is confirmed when the payment is."""
+        self.grade.sale_policy = "block"
+        order = self._order(2500)
+        # what Odoo reads from the order's done payment transactions
+        self.env.cache.set(order, order._fields["amount_paid"], 2500.0)
+        self.assertAlmostEqual(order._credit_added(), 0.0)
+        order.with_user(SUPERUSER_ID).action_confirm()
+        self.assertEqual(order.state, "sale")
+
     def test_manual_grade_does_not_stop_salesmen(self):
         """A manager set the customer's grade by hand: a salesman, who may not
         read grades, still confirms an order under the limit."""
@@ -204,6 +215,15 @@ class TestSaleCreditBlock(StatementCommon):
         self.assertIn("needs a manager", activity.summary)
         order.with_user(SUPERUSER_ID).action_confirm()
         self.assertEqual(order.state, "draft")
+        self.assertEqual(len(order.activity_ids), 1)  # asked once
+        # An order without a salesperson (a web shop's) asks a manager, never
+        # the customer who made it.
+        portal = self._user("credit_portal_customer", "base.group_portal")
+        shop_order = self._order(2500)
+        shop_order.write({"user_id": False, "team_id": False})
+        shop_order.with_user(portal).sudo().action_confirm()
+        self.assertEqual(shop_order.state, "draft")
+        self.assertTrue(shop_order.activity_ids.user_id._is_internal())
         self.assertFalse(order.message_ids.filtered(lambda m: "allowed by" in (m.body or "")))
         # A person who is a manager confirms it.
         order.action_confirm()
