@@ -179,7 +179,7 @@ class CustomerStatementEngine(models.AbstractModel):
         allowed = self._branches(company)
         # A customer may belong to the company, to one of its branches, or to
         # a company it is a branch of (Odoo shares those with its branches).
-        allowed_ids = set(self._owner_ids(company))
+        allowed_ids = set(allowed.ids) | set(self._parents(company).ids)
         foreign = [
             pid
             for pid, (__, company_id, commercial_company_id) in facts.items()
@@ -278,12 +278,6 @@ class CustomerStatementEngine(models.AbstractModel):
     def _parents(self, company):
         """The companies ``company`` is a branch of."""
         return self.env["res.company"].sudo().search([("id", "parent_of", company.ids)]) - company
-
-    @api.model
-    def _owner_ids(self, company):
-        """Companies whose customers ``company``'s statements may cover: its
-        own, its branches' and those of the companies it is a branch of."""
-        return (self._branches(company) | self._parents(company)).ids
 
     @api.model
     def _branches(self, company):

@@ -90,6 +90,49 @@ class TestDunning(StatementCommon, MockEmail):
         with freeze_time(day), self.mock_mail_gateway():
             return self.env["customer.dunning.level"]._run_dunning(self.company)
 
+    def _instalment_invoice(self, customer):
+        """10,000 invoiced on 1 October, 30 % due at once and 70 % in 60 days."""
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_date": "2026-10-01",
+                "date": "2026-10-01",
+                "invoice_payment_term_id": self.env.ref(
+                    "account.account_payment_term_advance_60days"
+                ).id,
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "货物",
+                            "quantity": 1,
+                            "price_unit": 10000,
+                            "tax_ids": [(5, 0, 0)],
+                            "account_id": self.revenue.id,
+                        },
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def _unmatched_payment(self, partner, amount, date):
+        """A payment of ``partner`` posted and not matched to any invoice."""
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": partner.id,
+                "amount": amount,
+                "date": date,
+            }
+        )
+        payment.action_post()
+        return payment
+
     def _records(self, partner=None):
         return self.env["customer.dunning.record"].search(
             [("partner_id", "=", (partner or self.customer).id)], order="id"
@@ -352,31 +395,7 @@ class TestDunning(StatementCommon, MockEmail):
     def test_instalments_are_dunned_from_the_oldest_unpaid_one(self):
         """30 % due at once, 70 % in 60 days: the first part is overdue first."""
         customer = self._customer("分期付款客户", email="ap@fenqi.example.com")
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": customer.id,
-                "invoice_date": "2026-10-01",
-                "date": "2026-10-01",
-                "invoice_payment_term_id": self.env.ref(
-                    "account.account_payment_term_advance_60days"
-                ).id,
-                "invoice_line_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "name": "货物",
-                            "quantity": 1,
-                            "price_unit": 10000,
-                            "tax_ids": [(5, 0, 0)],
-                            "account_id": self.revenue.id,
-                        },
-                    )
-                ],
-            }
-        )
-        invoice.action_post()
+        invoice = self._instalment_invoice(customer)
         self.assertEqual(str(invoice.invoice_date_due), "2026-11-30")
         self.assertEqual(str(invoice._dunning_due_date()), "2026-10-01")
         # Ten days after the first instalment fell due: the second level.
@@ -508,16 +527,7 @@ class TestDunning(StatementCommon, MockEmail):
     def test_customer_owing_nothing_net_is_not_dunned(self):
         """A payment not yet matched to the invoices counts against them, the
         most overdue first: only what it leaves unpaid is reminded."""
-        payment = self.env["account.payment"].create(
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": self.customer.id,
-                "amount": 4300,
-                "date": "2026-11-21",
-            }
-        )
-        payment.action_post()
+        self._unmatched_payment(self.customer, 4300, "2026-11-21")
         invoices = self.inv_1 | self.inv_2 | self.inv_later
         self.assertEqual(sum(invoices.mapped("amount_residual")), 4300)
         self.assertEqual(self._run("2026-11-27")["messages"], 0)
@@ -567,16 +577,7 @@ class TestDunning(StatementCommon, MockEmail):
         customer = self._customer("跨币种客户", email="ap@kuabi.example.com")
         eur_invoice = self._invoice(customer, "2026-10-01", 1000, due="2026-10-10", currency=eur)
         self._invoice(customer, "2026-10-20", 5000, due="2026-11-20")
-        payment = self.env["account.payment"].create(
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": customer.id,
-                "amount": 5000,
-                "date": "2026-11-21",
-            }
-        )
-        payment.action_post()
+        self._unmatched_payment(customer, 5000, "2026-11-21")
         self._run("2026-11-27")
         records = self._records(customer)
         self.assertEqual(records.invoice_ids, eur_invoice)
@@ -590,31 +591,8 @@ class TestDunning(StatementCommon, MockEmail):
         nothing is due yet, so no reminder (reminders asking 0 sent the
         invoice up the ladder before its second instalment fell due)."""
         customer = self._customer("分期客户", email="ap@fenqi.example.com")
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": customer.id,
-                "invoice_date": "2026-10-01",
-                "date": "2026-10-01",
-                "invoice_payment_term_id": self.env.ref(
-                    "account.account_payment_term_advance_60days"
-                ).id,
-                "invoice_line_ids": [
-                    (0, 0, {"name": "货款", "quantity": 1, "price_unit": 10000, "tax_ids": []})
-                ],
-            }
-        )
-        invoice.action_post()
-        payment = self.env["account.payment"].create(
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": customer.id,
-                "amount": 3000,
-                "date": "2026-10-02",
-            }
-        )
-        payment.action_post()
+        self._instalment_invoice(customer)
+        self._unmatched_payment(customer, 3000, "2026-10-02")
         for day in ("2026-10-11", "2026-10-31", "2026-11-29"):
             self._run(day)
             self.assertFalse(self._records(customer), day)

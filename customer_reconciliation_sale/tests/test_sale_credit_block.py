@@ -32,8 +32,20 @@ class TestSaleCreditBlock(StatementCommon):
             company_ids=[cls.company.id],
         )
 
-    def _order(self, amount):
-        return self.env["sale.order"].create(
+    def _invoice_of_100(self):
+        """A draft invoice of the customer, not billing any order."""
+        return self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [
+                    (0, 0, {"product_id": self.product_a.id, "price_unit": 100, "tax_ids": []})
+                ],
+            }
+        )
+
+    def _order(self, amount, env=None):
+        return (env or self.env)["sale.order"].create(
             {
                 "partner_id": self.customer.id,
                 "user_id": self.salesman.id,
@@ -103,15 +115,7 @@ class TestSaleCreditBlock(StatementCommon):
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
         # An invoice beyond what the order committed is tested again.
-        extra = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_line_ids": [
-                    (0, 0, {"product_id": self.product_a.id, "price_unit": 100, "tax_ids": []})
-                ],
-            }
-        )
+        extra = self._invoice_of_100()
         with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
             extra.with_user(billing).action_post()
 
@@ -186,15 +190,7 @@ class TestSaleCreditBlock(StatementCommon):
         order.with_user(self.salesman).action_confirm()
         order.order_line.qty_delivered = 1
         invoice = order._create_invoices()
-        extra = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_line_ids": [
-                    (0, 0, {"product_id": self.product_a.id, "price_unit": 100, "tax_ids": []})
-                ],
-            }
-        )
+        extra = self._invoice_of_100()
         billing = self._user("credit_billing_together", "account.group_account_invoice")
         (invoice | extra).with_user(billing).action_post()
         self.assertEqual((invoice | extra).mapped("state"), ["posted", "posted"])
@@ -219,8 +215,9 @@ class TestSaleCreditBlock(StatementCommon):
         # An order without a salesperson (a web shop's) asks a manager, never
         # the customer who made it.
         portal = self._user("credit_portal_customer", "base.group_portal")
-        shop_order = self._order(2500)
+        shop_order = self._order(2500, env=self.env(user=portal, su=True))
         shop_order.write({"user_id": False, "team_id": False})
+        self.assertEqual(shop_order.create_uid, portal)
         shop_order.with_user(portal).sudo().action_confirm()
         self.assertEqual(shop_order.state, "draft")
         self.assertTrue(shop_order.activity_ids.user_id._is_internal())
@@ -228,14 +225,6 @@ class TestSaleCreditBlock(StatementCommon):
         # A person who is a manager confirms it.
         order.action_confirm()
         self.assertEqual(order.state, "sale")
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_line_ids": [
-                    (0, 0, {"product_id": self.product_a.id, "price_unit": 100, "tax_ids": []})
-                ],
-            }
-        )
+        invoice = self._invoice_of_100()
         with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
             invoice.with_user(SUPERUSER_ID)._post()
