@@ -394,7 +394,7 @@ class CustomerStatementPortal(CustomerPortal):
         try:
             with request.env.cr.savepoint():
                 statement_sudo._record_balance(
-                    post.get("customer_balance"),
+                    self._stated_balances(post),
                     comment=post.get("comment"),
                     audit=self._reply_audit(
                         statement_sudo, access_token, post.get("hash"), post.get("name")
@@ -405,6 +405,17 @@ class CustomerStatementPortal(CustomerPortal):
                 statement_sudo.get_portal_url(query_string="&" + self._error_query(error))
             )
         return request.redirect(statement_sudo.get_portal_url(query_string="&message=balance"))
+
+    @staticmethod
+    def _stated_balances(post):
+        """What the balance form says: ``{currency id: amount}`` from one
+        ``customer_balance_<currency id>`` field per currency, or the one
+        amount of ``customer_balance``."""
+        prefix = "customer_balance_"
+        stated = {
+            key.removeprefix(prefix): value for key, value in post.items() if key.startswith(prefix)
+        }
+        return stated or post.get("customer_balance")
 
     @staticmethod
     def _error_query(error):

@@ -7,6 +7,7 @@ from . import customer_statement_line
 from . import customer_statement_aging
 from . import customer_statement_currency
 from . import customer_statement_reply
+from . import customer_statement_reply_balance
 from . import customer_statement_dispute
 from . import customer_statement_engine
 from . import customer_credit_policy

@@ -7,9 +7,9 @@ from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, float_is_zero
+from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
 from ..tools.filenames import file_name
@@ -293,6 +293,17 @@ class CustomerStatement(models.Model):
         help="The currency of the balance the customer states: the statement's, or the "
         "foreign currency of a customer whose items are all in it.",
     )
+    stated_balance_ids = fields.One2many(
+        "customer.statement.reply.balance",
+        compute="_compute_stated_balance_ids",
+        string="Stated Balances",
+        groups=INTERNAL,
+        help="The balance the customer stated last, in each currency they owe in.",
+    )
+    balance_by_currency = fields.Boolean(
+        compute="_compute_stated_balance_ids",
+        help="The customer stated their balance in each of several currencies.",
+    )
     reminder_count = fields.Integer(readonly=True, copy=False, groups=INTERNAL)
     last_reminder_date = fields.Date(readonly=True, copy=False, groups=INTERNAL)
     escalated = fields.Boolean(
@@ -358,6 +369,14 @@ class CustomerStatement(models.Model):
             statement.customer_balance_currency_id = (
                 stated.sorted("id")[-1:].currency_id or statement.currency_id
             )
+
+    @api.depends("reply_ids.balance_ids")
+    def _compute_stated_balance_ids(self):
+        for statement in self:
+            stated = statement.sudo().reply_ids.filtered(lambda reply: reply.kind == "balance")
+            balances = stated.sorted("id")[-1:].balance_ids
+            statement.stated_balance_ids = balances.with_env(self.env)
+            statement.balance_by_currency = len(balances) > 1
 
     @api.depends("reply_ids", "dispute_ids")
     def _compute_has_customer_reply(self):
@@ -1165,42 +1184,111 @@ class CustomerStatement(models.Model):
         """Balance-request mode: the customer states their balance; equal means
         confirmed, a difference opens a dispute for staff.
 
-        A customer whose items are all in one foreign currency owes in it
-        (see :meth:`_confirmation_balances`): their balance is stated and
-        compared in it."""
+        The customer states what they owe in each currency the balance
+        confirmation asks about (see :meth:`_confirmation_balances`), each
+        compared in its own currency: ``customer_balance`` is one amount
+        when it asks about one currency, else ``{currency id: amount}``
+        with an amount for each of them. Each currency that differs opens
+        its own dispute."""
         self.ensure_one()
         audit = audit or {}
         self._check_reply_allowed(audit.get("content_hash", self.content_hash))
         if self.confirmation_mode != "balance":
             raise UserError(self.env._("This statement does not ask for your balance."))
         comment = self._check_comment(comment)
-        amount = self._parse_amount(customer_balance)
-        currency, balance = self._stated_balance()
-        difference = currency.round(balance - amount)
+        stated = self._stated_amounts(customer_balance)
         values = self._reply_values("balance", audit)
         values.update(
             signed_by=self._replier_name(audit),
-            currency_id=currency.id,
-            customer_balance=amount,
-            difference=difference,
             comment=comment,
+            balance_ids=[
+                Command.create(
+                    {
+                        "sequence": sequence,
+                        "currency_id": currency.id,
+                        "statement_balance": balance,
+                        "customer_balance": amount,
+                    }
+                )
+                for sequence, (currency, balance, amount) in enumerate(stated)
+            ],
         )
+        if len(stated) == 1:
+            ((currency, balance, amount),) = stated
+            values.update(
+                currency_id=currency.id,
+                customer_balance=amount,
+                difference=currency.round(balance - amount),
+            )
         reply = self._create_reply(values)
-        self._write_status({"customer_balance": amount, "balance_difference": difference})
-        if float_is_zero(difference, precision_rounding=currency.rounding):
+        differing = reply.balance_ids.filtered(
+            lambda line: not line.currency_id.is_zero(line.difference)
+        )
+        self._write_status(
+            {
+                "customer_balance": reply.customer_balance if len(stated) == 1 else False,
+                "balance_difference": reply.difference if len(stated) == 1 else False,
+            }
+        )
+        if not differing:
             self._set_confirmed(
                 reply, self.env._("The customer's balance equals the statement: confirmed.")
             )
-        else:
-            self._open_dispute(reply, "amount_differs", balance, amount, comment, currency=currency)
+            return reply
+        disputes = self.env["customer.statement.dispute"]
+        for line in differing:
+            disputes |= self._create_dispute(
+                reply,
+                "amount_differs",
+                line.statement_balance,
+                line.customer_balance,
+                comment,
+                currency=line.currency_id,
+            )
+        self._set_disputed(disputes)
         return reply
 
-    def _stated_balance(self):
-        """``(currency, balance)`` a customer's stated balance is compared
-        with: the one balance of a customer who owes in one currency only,
-        else the closing balance in the statement's currency."""
+    def _stated_amounts(self, customer_balance):
+        """``[(currency, statement balance, stated amount)]`` for each balance
+        the confirmation asks about, from what the customer typed: one
+        amount, or ``{currency id: amount}`` (ids as numbers or text)."""
         balances = self._confirmation_balances()
-        return balances[0] if len(balances) == 1 else (self.currency_id, self.closing_balance)
+        if not isinstance(customer_balance, dict):
+            if len(balances) > 1:
+                raise ValidationError(
+                    self.env._(
+                        "State your balance in each currency: %(currencies)s.",
+                        currencies=", ".join(currency.name for currency, __ in balances),
+                    )
+                )
+            customer_balance = {balances[0][0].id: customer_balance}
+        typed = {}
+        for key, value in customer_balance.items():
+            try:
+                typed[int(key)] = value
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    self.env._("“%(value)s” is not a currency.", value=str(key)[:40])
+                ) from None
+        unknown = set(typed) - {currency.id for currency, __ in balances}
+        if unknown:
+            names = self.env["res.currency"].browse(unknown).exists().mapped("name")
+            raise ValidationError(
+                self.env._(
+                    "This statement asks for your balance in %(asked)s, not in %(currencies)s.",
+                    asked=", ".join(currency.name for currency, __ in balances),
+                    currencies=", ".join(names) or self.env._("another currency"),
+                )
+            )
+        stated = []
+        for currency, balance in balances:
+            value = typed.get(currency.id)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise ValidationError(
+                    self.env._("State your balance in %(currency)s.", currency=currency.name)
+                )
+            stated.append((currency, balance, self._parse_amount(value)))
+        return stated
 
     def _open_dispute(
         self,
@@ -1215,7 +1303,31 @@ class CustomerStatement(models.Model):
     ):
         """Open the dispute ``reply`` brings and put the statement in dispute;
         its amounts are in ``currency`` (the statement's unless given)."""
-        dispute = (
+        dispute = self._create_dispute(
+            reply,
+            reason,
+            statement_amount,
+            amount,
+            comment,
+            lines=lines,
+            attachments=attachments,
+            currency=currency,
+        )
+        self._set_disputed(dispute)
+        return dispute
+
+    def _create_dispute(
+        self,
+        reply,
+        reason,
+        statement_amount,
+        amount,
+        comment,
+        lines=None,
+        attachments=None,
+        currency=None,
+    ):
+        return (
             self.env["customer.statement.dispute"]
             .sudo()
             .create(
@@ -1234,8 +1346,6 @@ class CustomerStatement(models.Model):
             )
             .with_env(self.env)
         )
-        self._set_disputed(dispute)
-        return dispute
 
     def _get_responsible(self):
         """Who follows the statement up: its responsible, else the customer's
@@ -1264,24 +1374,30 @@ class CustomerStatement(models.Model):
             return reply.user_id.partner_id
         return self.contact_id or self.partner_id
 
-    def _set_disputed(self, dispute):
+    def _set_disputed(self, disputes):
+        """Put the statement in dispute for ``disputes``, opened by one reply:
+        one note, one activity and one e-mail to the customer for them all."""
         self._write_status({"state": "disputed"})
+        reasons = dict(disputes._fields["reason"]._description_selection(self.env))
+        comment = disputes[:1].comment
         self.message_post(
-            body=Markup("%s<br/>%s")
-            % (
-                self.env._(
-                    "The customer reports a difference: %(reason)s. Their amount: "
-                    "%(amount)s, difference %(difference)s.",
-                    reason=dict(dispute._fields["reason"]._description_selection(self.env))[
-                        dispute.reason
-                    ],
-                    amount=format_amount(self.env, dispute.customer_amount, dispute.currency_id),
-                    difference=format_amount(self.env, dispute.difference, dispute.currency_id),
-                ),
-                dispute.comment or "",
+            body=Markup("<br/>").join(
+                [
+                    self.env._(
+                        "The customer reports a difference: %(reason)s. Their amount: "
+                        "%(amount)s, difference %(difference)s.",
+                        reason=reasons[dispute.reason],
+                        amount=format_amount(
+                            self.env, dispute.customer_amount, dispute.currency_id
+                        ),
+                        difference=format_amount(self.env, dispute.difference, dispute.currency_id),
+                    )
+                    for dispute in disputes
+                ]
+                + [comment or ""]
             ),
             subtype_xmlid="mail.mt_note",
-            author_id=self._reply_author(dispute.reply_id).id,
+            author_id=self._reply_author(disputes[:1].reply_id).id,
         )
         responsible = self._get_responsible()
         if responsible:
@@ -1289,8 +1405,8 @@ class CustomerStatement(models.Model):
                 "customer_reconciliation.mail_activity_statement_dispute",
                 user_id=responsible.id,
                 # the customer's words as text: no link or image of theirs
-                note=Markup("<p>%s</p>") % Markup("<br/>").join(dispute.comment.splitlines())
-                if dispute.comment
+                note=Markup("<p>%s</p>") % Markup("<br/>").join(comment.splitlines())
+                if comment
                 else "",
             )
         self._notify_customer("customer_reconciliation.mail_template_statement_dispute_received")

@@ -62,6 +62,17 @@ class CustomerStatementReply(models.Model):
     difference = fields.Monetary(
         readonly=True, help="Closing balance of the statement minus the customer's balance."
     )
+    balance_ids = fields.One2many(
+        "customer.statement.reply.balance",
+        "reply_id",
+        string="Balances by Currency",
+        readonly=True,
+        help="The balance the customer states in each currency they owe in.",
+    )
+    by_currency = fields.Boolean(
+        compute="_compute_by_currency",
+        help="The customer stated a balance in each of several currencies.",
+    )
     comment = fields.Text(readonly=True)
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True)
 
@@ -70,6 +81,11 @@ class CustomerStatementReply(models.Model):
         for reply in self:
             if not reply.currency_id:
                 reply.currency_id = reply.statement_id.currency_id
+
+    @api.depends("balance_ids")
+    def _compute_by_currency(self):
+        for reply in self:
+            reply.by_currency = len(reply.balance_ids) > 1
 
     @api.depends("kind", "statement_id", "reply_date")
     def _compute_display_name(self):

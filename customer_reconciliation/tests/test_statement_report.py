@@ -1,4 +1,5 @@
 import io
+import re
 from datetime import datetime
 from unittest.mock import patch
 
@@ -241,6 +242,114 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         dispute = statement.dispute_ids
         self.assertEqual(dispute.currency_id, self.usd)
         self.assertAlmostEqual(dispute.statement_amount, 100.0)
+
+    def _post_balance(self, statement, amounts):
+        """Post the portal's balance form through the e-mail's link."""
+        url = statement.get_portal_url()
+        page = self.url_open(url).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        data = {"csrf_token": csrf, "hash": statement.content_hash, "name": "王会计"}
+        data.update(
+            {f"customer_balance_{currency.id}": amount for currency, amount in amounts.items()}
+        )
+        return self.url_open(url.replace("?", "/balance?"), data=data)
+
+    def test_balance_of_a_customer_owing_in_two_currencies_is_stated_in_each(self):
+        """The customer owes 4,138.50 yuan and 150 dollars: the form asks for
+        both, each is compared in its own currency, and only the dollars,
+        stated as 140, are disputed (a difference of 10 dollars)."""
+        self.customer.email = "ap@huadong.example.com"  # the reply is posted as theirs
+        statement = self._statement()
+        statement.confirmation_mode = "balance"
+        statement.action_mark_sent()
+        cny = self.company.currency_id
+        self.assertEqual(statement._confirmation_balances(), [(cny, 4138.5), (self.usd, 150.0)])
+        page = self.url_open(statement.get_portal_url()).text
+        self.assertIn(f'name="customer_balance_{cny.id}"', page)
+        self.assertIn(f'name="customer_balance_{self.usd.id}"', page)
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
+        with self.assertRaisesRegex(ValidationError, "in each currency: CNY, USD"):
+            statement._record_balance("4138.50", audit=audit)
+        with self.assertRaisesRegex(ValidationError, "State your balance in USD"):
+            statement._record_balance({cny.id: "4138.50", self.usd.id: " "}, audit=audit)
+        eur = self.setup_other_currency("EUR")
+        with self.assertRaisesRegex(ValidationError, "not in EUR"):
+            statement._record_balance(
+                {cny.id: "4138.50", self.usd.id: "150", eur.id: "1"}, audit=audit
+            )
+        self.assertFalse(statement.reply_ids)
+        self.assertEqual(statement.state, "sent")
+
+        response = self._post_balance(statement, {cny: "4,138.50", self.usd: "140"})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(statement.state, "disputed")
+        reply = statement.reply_ids
+        self.assertEqual(reply.kind, "balance")
+        self.assertTrue(reply.by_currency)
+        self.assertEqual(
+            [
+                (b.currency_id, b.statement_balance, b.customer_balance, b.difference)
+                for b in reply.balance_ids
+            ],
+            [(cny, 4138.5, 4138.5, 0.0), (self.usd, 150.0, 140.0, 10.0)],
+        )
+        self.assertTrue(statement.balance_by_currency)
+        self.assertEqual(statement.stated_balance_ids, reply.balance_ids)
+        dispute = statement.dispute_ids
+        self.assertEqual(len(dispute), 1)
+        self.assertEqual(dispute.currency_id, self.usd)
+        self.assertAlmostEqual(dispute.statement_amount, 150.0)
+        self.assertAlmostEqual(dispute.customer_amount, 140.0)
+        self.assertAlmostEqual(dispute.difference, 10.0)
+        self.assertEqual(dispute.reply_id, reply)
+
+    def test_balance_differing_in_two_currencies_opens_two_disputes(self):
+        """Both balances differ: a dispute for each currency, and one note,
+        one activity and one e-mail to the customer for the reply."""
+        self.customer.email = "ap@huadong.example.com"
+        statement = self._statement()
+        statement.confirmation_mode = "balance"
+        statement.action_mark_sent()
+        cny = self.company.currency_id
+        mails_before = statement.message_ids
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
+        statement._record_balance({cny.id: "4000", str(self.usd.id): 160}, audit=audit)
+        self.assertEqual(statement.state, "disputed")
+        disputes = statement.dispute_ids.sorted("currency_id")
+        self.assertEqual(
+            sorted((d.currency_id.name, d.difference) for d in disputes),
+            [("CNY", 138.5), ("USD", -10.0)],
+        )
+        new = statement.message_ids - mails_before
+        notes = new.filtered(lambda m: "reports a difference" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(notes.body.count("reports a difference"), 2)
+        self.assertEqual(
+            len(new.filtered(lambda m: "We received your remarks" in (m.subject or ""))), 1
+        )
+        self.assertEqual(
+            len(
+                statement.activity_ids.filtered(
+                    lambda a: (
+                        a.activity_type_id
+                        == self.env.ref("customer_reconciliation.mail_activity_statement_dispute")
+                    )
+                )
+            ),
+            1,
+        )
+
+    def test_balance_equal_in_every_currency_confirms(self):
+        self.customer.email = "ap@huadong.example.com"
+        statement = self._statement()
+        statement.confirmation_mode = "balance"
+        statement.action_mark_sent()
+        cny = self.company.currency_id
+        audit = {"channel": "token", "content_hash": statement.content_hash, "name": "王会计"}
+        statement._record_balance({cny.id: "4,138.50", self.usd.id: "150.00"}, audit=audit)
+        self.assertEqual(statement.state, "confirmed")
+        self.assertFalse(statement.dispute_ids)
+        self.assertEqual(statement.reply_ids.balance_ids.mapped("difference"), [0.0, 0.0])
 
     def test_html_report_hidden_exchange(self):
         statement = self._statement(self.customer_b)
