@@ -62,16 +62,31 @@ class CustomerStatementDispute(models.Model):
         domain="[('statement_id', '=', statement_id)]",
     )
     reason = fields.Selection(DISPUTE_REASONS, required=True, readonly=True, tracking=True)
+    company_currency_id = fields.Many2one(
+        related="statement_id.currency_id", string="Company Currency"
+    )
     statement_amount = fields.Monetary(
         readonly=True,
+        aggregator=None,  # amounts of several currencies: see difference_company
         help="What the statement says for the disputed lines (their open amounts), or "
         "its closing balance when no line is given.",
     )
-    customer_amount = fields.Monetary(readonly=True, help="What the customer says instead.")
+    customer_amount = fields.Monetary(
+        readonly=True, aggregator=None, help="What the customer says instead."
+    )
     difference = fields.Monetary(
         compute="_compute_difference",
         store=True,
+        aggregator=None,
         help="Statement amount minus the customer's amount.",
+    )
+    difference_company = fields.Monetary(
+        string="Difference (Company Currency)",
+        currency_field="company_currency_id",
+        compute="_compute_difference",
+        store=True,
+        help="The difference in the company currency, at the rate of the statement's "
+        "cut-off: what the totals of disputes in several currencies add.",
     )
     comment = fields.Text(readonly=True, help="The customer's words, kept as plain text.")
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True)
@@ -112,10 +127,26 @@ class CustomerStatementDispute(models.Model):
             if not dispute.currency_id:
                 dispute.currency_id = dispute.statement_id.currency_id
 
-    @api.depends("statement_amount", "customer_amount")
+    @api.depends(
+        "statement_amount",
+        "customer_amount",
+        "currency_id",
+        "statement_id.currency_id",
+        "statement_id.date_to",
+    )
     def _compute_difference(self):
         for dispute in self:
             dispute.difference = dispute.statement_amount - dispute.customer_amount
+            statement = dispute.statement_id
+            if not dispute.currency_id or dispute.currency_id == statement.currency_id:
+                dispute.difference_company = dispute.difference
+            else:
+                dispute.difference_company = dispute.currency_id._convert(
+                    dispute.difference,
+                    statement.currency_id,
+                    statement.company_id,
+                    statement.date_to or fields.Date.context_today(dispute),
+                )
 
     def _status_fields(self):
         return STATUS_FIELDS

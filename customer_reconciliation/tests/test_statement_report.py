@@ -219,6 +219,27 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         self.assertAlmostEqual(dispute.reply_id.difference, 10.0)
         note = statement.message_ids.filtered(lambda m: "reports a difference" in (m.body or ""))
         self.assertIn("difference $&nbsp;10.00", note.body)
+        # In yuan at the cut-off's rate (0.15 dollar to the yuan): 66.67. The
+        # totals of the dispute list add that, not dollars to yuan.
+        self.assertAlmostEqual(dispute.difference_company, 66.67)
+        yuan_dispute = statement._create_dispute(
+            dispute.reply_id, "amount_differs", 998.0, 900.0, None, lines=yuan_line
+        )
+        self.assertEqual(yuan_dispute.currency_id, self.company.currency_id)
+        self.assertAlmostEqual(yuan_dispute.difference_company, 98.0)
+        Dispute = self.env["customer.statement.dispute"]
+        ((total,),) = Dispute._read_group(
+            [("statement_id", "=", statement.id)], aggregates=["difference_company:sum"]
+        )
+        self.assertAlmostEqual(total, 164.67)
+        measures = [
+            name
+            for name, field in Dispute.fields_get(attributes=["aggregator"]).items()
+            if field.get("aggregator")
+        ]
+        self.assertIn("difference_company", measures)
+        self.assertNotIn("difference", measures)
+        self.assertNotIn("statement_amount", measures)
 
     def test_balance_of_a_customer_owing_in_dollars_is_stated_in_dollars(self):
         """A customer whose items are all in USD owes 100 dollars: the balance
