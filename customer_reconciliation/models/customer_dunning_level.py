@@ -135,7 +135,9 @@ class CustomerDunningLevel(models.Model):
         are not excluded from dunning, whose customer (commercial partner) is
         not on "do not dun" in the invoice's company, and that no open
         dispute covers: neither a disputed statement line of the invoice nor
-        a dispute of a whole statement (no line given) listing it. A customer
+        a dispute of a whole statement (no line given) listing it, except
+        that a balance stated by currency and disputed in one of them holds
+        that currency's lines only. A customer
         who owes nothing in the company once its open credit notes and
         unmatched payments are counted (a payment not yet reconciled with the
         invoice) is not dunned. Those credits pay the customer's invoices in
@@ -208,6 +210,14 @@ class CustomerDunningLevel(models.Model):
                         OR NOT EXISTS (
                             SELECT 1 FROM dispute_line
                              WHERE dispute_line.dispute_id = dispute.id
+                        )
+                        AND (
+                            statement_line.currency_ref = dispute.currency_id
+                            OR NOT EXISTS (
+                                SELECT 1 FROM customer_statement_reply_balance stated
+                                 WHERE stated.reply_id = dispute.reply_id
+                                   AND stated.currency_id <> dispute.currency_id
+                            )
                         )
                    )
             ),

@@ -366,6 +366,28 @@ class TestDunning(StatementCommon, MockEmail):
         self._run("2026-12-17")
         self.assertEqual(self._records().invoice_ids, self.inv_later)
 
+    def test_balance_disputed_in_one_currency_holds_that_currency_only(self):
+        """The customer owes 3,500 yuan and 100 euros, agrees with the yuan
+        and states 80 euros: the euro invoice waits for the dispute, the
+        yuan invoices are dunned."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.125)])
+        eur_invoice = self._invoice(self.customer, "2026-10-23", 100, due=DUE, currency=eur)
+        self.policy.confirmation_mode = "balance"
+        statement = self._sent_statement()
+        self.assertEqual(statement.confirmation_mode, "balance")
+        self.assertEqual(
+            statement._confirmation_balances(), [(self.company.currency_id, 3500.0), (eur, 100.0)]
+        )
+        with self.mock_mail_gateway():
+            statement._record_balance(
+                {self.company.currency_id.id: "3,500", eur.id: "80"}, audit=self._audit(statement)
+            )
+        self.assertEqual(statement.dispute_ids.currency_id, eur)
+        self._run("2026-11-27")
+        records = self._records()
+        self.assertEqual(records.invoice_ids, self.inv_1 | self.inv_2)
+        self.assertNotIn(eur_invoice, records.invoice_ids)
+
     def test_do_not_dun(self):
         self.customer.with_company(self.company).dunning_blocked = True
         self.assertEqual(self._run("2026-11-27")["messages"], 0)
