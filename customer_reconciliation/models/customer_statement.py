@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
+from ..tools import canonical
 from ..tools.filenames import file_name
 from ..tools.scheduler import in_user_language
 from .customer_statement_dispute import DISPUTE_REASONS
@@ -67,6 +68,7 @@ CONTENT_FIELDS = {
     "aging_ids",
     "currency_section_ids",
     "content_hash",
+    "content_hash_version",
     "aging_boundaries",
     "hide_exchange_lines",
 }
@@ -232,6 +234,12 @@ class CustomerStatement(models.Model):
     line_count = fields.Integer(string="Lines", readonly=True)
     has_foreign_currency = fields.Boolean(readonly=True)
     content_hash = fields.Char(string="Content Hash (SHA-256)", readonly=True, copy=False)
+    content_hash_version = fields.Integer(
+        string="Hash Version",
+        readonly=True,
+        copy=False,
+        help="The version of the canonical serialisation the content hash was taken with.",
+    )
 
     line_ids = fields.One2many("customer.statement.line", "statement_id", readonly=True)
     aging_ids = fields.One2many("customer.statement.aging", "statement_id", readonly=True)
@@ -1598,11 +1606,46 @@ class CustomerStatement(models.Model):
             statement.with_context(customer_statement_engine=True)._write_status(
                 {
                     "content_hash": hashes[statement.id],
+                    "content_hash_version": canonical.HASH_VERSION,
                     "state": "sent",
                     "sent_date": fields.Datetime.now(),
                     "reply_deadline": reply_by,
                 }
             )
+
+    def action_check_content_hash(self):
+        """Take the content hash again from what the statement holds now, by
+        the version it was taken with, and say whether it is the same."""
+        self.ensure_one()
+        if not self.content_hash:
+            raise UserError(
+                self.env._(
+                    "Statement %(name)s has no content hash yet: it is taken when the "
+                    "statement is sent or prepared for review.",
+                    name=self.name,
+                )
+            )
+        version = self.content_hash_version or 1
+        engine = self.env["customer.statement.engine"].sudo()
+        if engine._content_hashes(self.sudo(), version)[self.id] != self.content_hash:
+            raise UserError(
+                self.env._(
+                    "The content of statement %(name)s no longer gives its hash %(hash)s: "
+                    "it changed after the hash was taken.",
+                    name=self.name,
+                    hash=self.content_hash,
+                )
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "The content of statement %(name)s still gives its hash.", name=self.name
+                ),
+            },
+        }
 
     def _compute_content_hash(self):
         """SHA-256 of the canonical serialisation of the statement's content."""

@@ -44,6 +44,21 @@ LATER_AMOUNT = SQL("COALESCE((later.amounts -> l.id::text ->> 0)::numeric, 0)")
 LATER_AMOUNT_CURRENCY = SQL("COALESCE((later.amounts -> l.id::text ->> 1)::numeric, 0)")
 TOTALS_TABLE = "customer_statement_engine_totals"
 TARGETS_TABLE = "customer_statement_engine_targets"
+# The decimals of a statement line's currency (``lcur``; the statement's is ``cur``).
+LINE_DECIMALS = "COALESCE(lcur.decimal_places, cur.decimal_places)"
+
+
+def _written(values, convert):
+    """A row of a statement's content, its amounts in a foreign currency (read
+    as ``[amount, decimals]``) written with their decimals when ``convert``."""
+    if not convert:
+        return list(values)
+    return [
+        (None if value[0] is None else canonical.fixed(Decimal(str(value[0])), value[1]))
+        if isinstance(value, list)
+        else value
+        for value in values
+    ]
 
 
 class _Block(NamedTuple):
@@ -1157,7 +1172,7 @@ class CustomerStatementEngine(models.AbstractModel):
     # Content hash
     # ------------------------------------------------------------------
     @api.model
-    def _hash_contents(self, statements, normalised=True):
+    def _hash_contents(self, statements, normalised=True, version=canonical.HASH_VERSION):
         """``{statement id: content}``: what the content hash is computed over.
 
         Read in three queries for all statements; see ``tools/canonical.py``
@@ -1165,13 +1180,24 @@ class CustomerStatementEngine(models.AbstractModel):
         amounts and dates the canonical way (amounts rounded half away from
         zero to the currency's decimals, dates ISO), so that the content only
         needs to be dumped as JSON; otherwise raw values are returned, for the
-        reference serialisation to normalise.
+        reference serialisation to normalise, but for the amounts in a foreign
+        currency, which it gets written with their decimals (from version 2 of
+        the hash; before, they had the statement currency's).
         """
+        own_decimals = version >= 2
 
-        def amount(column):
+        def amount(column, decimals="cur.decimal_places"):
             if normalised:
-                return SQL("round(%s, cur.decimal_places)::text", SQL(column))
+                return SQL("round(%s, %s)::text", SQL(column), SQL(decimals))
             return SQL(column)
+
+        def foreign(column, decimals):
+            # An amount in the line's or section's currency.
+            if own_decimals:
+                if normalised:
+                    return amount(column, decimals)
+                return SQL("json_build_array(%s, %s)", SQL(column), SQL(decimals))
+            return amount(column)
 
         def day(column):
             return SQL("to_char(%s, 'YYYY-MM-DD')", SQL(column)) if normalised else SQL(column)
@@ -1255,12 +1281,12 @@ class CustomerStatementEngine(models.AbstractModel):
                 debit=amount("l.debit"),
                 credit=amount("l.credit"),
                 open=amount("l.open_amount"),
-                amount_currency=amount("l.amount_currency"),
-                open_currency=amount("l.open_amount_currency"),
+                amount_currency=foreign("l.amount_currency", LINE_DECIMALS),
+                open_currency=foreign("l.open_amount_currency", LINE_DECIMALS),
                 ids=ids,
             )
         ):
-            content[row[0]]["lines"].append(list(row[1:]))
+            content[row[0]]["lines"].append(_written(row[1:], not normalised and own_decimals))
         for row in self.env.execute_query(
             SQL(
                 """
@@ -1273,35 +1299,36 @@ class CustomerStatementEngine(models.AbstractModel):
                  WHERE sc.statement_id = ANY(%(ids)s)
                  ORDER BY sc.statement_id, scur.name
                 """,
-                opening=amount("sc.opening_balance"),
-                debit=amount("sc.total_debit"),
-                credit=amount("sc.total_credit"),
-                closing=amount("sc.closing_balance"),
-                open=amount("sc.open_amount"),
-                overdue=amount("sc.overdue_amount"),
+                opening=foreign("sc.opening_balance", "scur.decimal_places"),
+                debit=foreign("sc.total_debit", "scur.decimal_places"),
+                credit=foreign("sc.total_credit", "scur.decimal_places"),
+                closing=foreign("sc.closing_balance", "scur.decimal_places"),
+                open=foreign("sc.open_amount", "scur.decimal_places"),
+                overdue=foreign("sc.overdue_amount", "scur.decimal_places"),
                 ids=ids,
             )
         ):
-            content[row[0]]["currencies"].append(list(row[1:]))
+            content[row[0]]["currencies"].append(_written(row[1:], not normalised and own_decimals))
         return content
 
     @api.model
-    def _content_hashes(self, statements):
-        """``{statement id: SHA-256}`` of the statements' canonical content."""
+    def _content_hashes(self, statements, version=canonical.HASH_VERSION):
+        """``{statement id: SHA-256}`` of the statements' canonical content,
+        by version ``version`` of the hash."""
         statements.flush_recordset()
         return {
-            statement_id: canonical.normalised_hash(value)
-            for statement_id, value in self._hash_contents(statements).items()
+            statement_id: canonical.normalised_hash(value, version)
+            for statement_id, value in self._hash_contents(statements, version=version).items()
         }
 
     @api.model
-    def _reference_hashes(self, statements):
+    def _reference_hashes(self, statements, version=canonical.HASH_VERSION):
         """The same hashes through the reference serialisation (pure Python)."""
         statements.flush_recordset()
         digits = {s.id: s.currency_id.decimal_places for s in statements}
         return {
-            statement_id: canonical.content_hash(value, digits[statement_id])
-            for statement_id, value in self._hash_contents(statements, False).items()
+            statement_id: canonical.content_hash(value, digits[statement_id], version)
+            for statement_id, value in self._hash_contents(statements, False, version).items()
         }
 
     @api.model
@@ -1312,13 +1339,14 @@ class CustomerStatementEngine(models.AbstractModel):
             SQL(
                 """
                 UPDATE customer_statement s
-                   SET content_hash = v.hash
+                   SET content_hash = v.hash, content_hash_version = %s
                   FROM unnest(%s::int[], %s::varchar[]) AS v(id, hash)
                  WHERE s.id = v.id
                 """,
+                canonical.HASH_VERSION,
                 list(hashes),
                 list(hashes.values()),
             )
         )
-        statements.invalidate_recordset(["content_hash"])
+        statements.invalidate_recordset(["content_hash", "content_hash_version"])
         return hashes

@@ -646,6 +646,53 @@ class TestStatementForeignCurrency(StatementCommon):
         statement.action_mark_sent()
         self.assertEqual(statement.content_hash, engine._reference_hashes(statement)[statement.id])
 
+    def test_hash_writes_dinars_with_three_decimals(self):
+        """A Kuwaiti dinar invoice of 12.345: version 2 of the hash writes its
+        amounts with the dinar's three decimals, so that a change in the
+        third decimal changes the hash; version 1 rounded them to the yuan's
+        two. Statements keep the version their hash was taken with, and
+        still check by it."""
+        kwd = self.setup_other_currency("KWD", rates=[("2026-01-01", 0.04)])
+        self.assertEqual(kwd.decimal_places, 3)
+        customer = self._customer("科威特客户")
+        self.env.ref("product.decimal_price").digits = 3  # a price of 12.345 dinars
+        self._invoice(customer, "2026-09-05", 12.345, due="2026-10-05", currency=kwd)
+        statement = self.Statement.generate_statements(customer.ids, D_FROM, D_TO)
+        line = statement.line_ids.filtered(lambda ln: ln.currency_id == kwd)
+        self.assertAlmostEqual(line.amount_currency, 12.345, places=3)
+        engine = self.env["customer.statement.engine"]
+        content = engine._hash_contents(statement)[statement.id]
+        self.assertIn("12.345", content["lines"][0])
+        self.assertEqual(content["currencies"][0][:2], ["KWD", "0.000"])
+        self.assertEqual(engine._content_hashes(statement), engine._reference_hashes(statement))
+        self.assertEqual(
+            engine._content_hashes(statement, 1), engine._reference_hashes(statement, 1)
+        )
+        self.assertIn(
+            "12.35", engine._hash_contents(statement, version=1)[statement.id]["lines"][0]
+        )
+        statement.action_mark_sent()
+        self.assertEqual(statement.content_hash_version, 2)
+        self.assertEqual(statement.action_check_content_hash()["params"]["type"], "success")
+        v1_hash = engine._content_hashes(statement, 1)[statement.id]
+
+        # The dinar amount changed in its third decimal, behind the ORM's back.
+        self.env.cr.execute(
+            "UPDATE customer_statement_line SET amount_currency = 12.346 WHERE id = %s", [line.id]
+        )
+        statement.invalidate_recordset()
+        with self.assertRaisesRegex(UserError, "no longer gives its hash"):
+            statement.action_check_content_hash()
+        self.assertEqual(engine._content_hashes(statement, 1)[statement.id], v1_hash)
+        # A statement hashed by version 1 checks by version 1.
+        self.env.cr.execute(
+            "UPDATE customer_statement SET content_hash = %s, content_hash_version = NULL "
+            "WHERE id = %s",
+            [v1_hash, statement.id],
+        )
+        statement.invalidate_recordset()
+        self.assertEqual(statement.action_check_content_hash()["params"]["type"], "success")
+
     def test_hidden_exchange_lines_keep_balances(self):
         policy = self.env["customer.statement.policy"].create(
             {"name": "hide", "company_id": self.company.id, "hide_exchange_lines": True}

@@ -4,6 +4,13 @@ The hash printed on the PDF and shown on the portal is computed from this
 serialisation only, so that anyone holding the same figures can recompute it:
 UTF-8 JSON, keys sorted, no whitespace, amounts as fixed-point strings with
 the currency's decimals, dates as ISO strings, lines in statement order.
+
+The version is part of what is hashed. Version 1 wrote every amount with the
+decimals of the statement's currency; version 2 writes the amounts in a
+foreign currency (a line's amount and open amount in its currency, and a
+currency section's figures) with that currency's own decimals, so that a
+change in the third decimal of a Kuwaiti dinar amount changes the hash. A
+statement keeps the version its hash was taken with.
 """
 
 import hashlib
@@ -11,7 +18,7 @@ import json
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-HASH_VERSION = 1
+HASH_VERSION = 2
 
 
 def fixed(amount, digits=2):
@@ -37,31 +44,32 @@ def _normalise(value, digits):
     return value
 
 
-def serialise(content, digits=2):
+def serialise(content, digits=2, version=HASH_VERSION):
     """The canonical bytes of ``content`` (a dict of plain values).
 
     Floats and Decimals are amounts and become fixed-point strings; integers
     stay integers (they are ids and counts: pass amounts as Decimal or float,
     as the database gives them); booleans stay booleans and an empty value
-    is ``None`` (``null``), as the database gives them.
+    is ``None`` (``null``), as the database gives them. Amounts with other
+    decimals than ``digits`` are passed already written, by :func:`fixed`.
     """
-    payload = {"v": HASH_VERSION, "content": _normalise(content, digits)}
+    payload = {"v": version, "content": _normalise(content, digits)}
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
         "utf-8"
     )
 
 
-def content_hash(content, digits=2):
-    return hashlib.sha256(serialise(content, digits)).hexdigest()
+def content_hash(content, digits=2, version=HASH_VERSION):
+    return hashlib.sha256(serialise(content, digits, version)).hexdigest()
 
 
-def normalised_hash(content):
+def normalised_hash(content, version=HASH_VERSION):
     """SHA-256 of ``content`` whose values are already canonical.
 
     Amounts must be fixed-point strings and dates ISO strings (as
     :func:`serialise` would write them); the bytes hashed are then exactly
     those of :func:`serialise`, without walking every value in Python.
     """
-    payload = {"v": HASH_VERSION, "content": content}
+    payload = {"v": version, "content": content}
     data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
