@@ -435,6 +435,28 @@ class TestCanonical:
         swapped = _content(lines=list(reversed(content["lines"])))
         assert canonical.content_hash(content) != canonical.content_hash(swapped)
 
+    def test_version_is_part_of_the_hash(self):
+        content = _content()
+        assert canonical.serialise(content, version=1).startswith(b'{"content":')
+        assert b'"v":1}' in canonical.serialise(content, version=1)
+        assert canonical.content_hash(content, version=1) != canonical.content_hash(content)
+        assert canonical.content_hash(content) == canonical.content_hash(
+            content, version=canonical.HASH_VERSION
+        )
+
+    def test_amounts_written_with_their_own_decimals_pass_through(self):
+        """Version 2 writes a Kuwaiti dinar amount with three decimals: the
+        caller passes it written, and a change in the third decimal shows."""
+        dinars = canonical.fixed(Decimal("1.2345"), 3)
+        assert dinars == "1.235"
+        lines = _content()["lines"]
+        lines[0] = dict(lines[0], amount_currency=dinars)
+        changed = [dict(lines[0], amount_currency=canonical.fixed(Decimal("1.236"), 3))] + lines[1:]
+        assert b'"amount_currency":"1.235"' in canonical.serialise(_content(lines=lines))
+        assert canonical.content_hash(_content(lines=lines)) != canonical.content_hash(
+            _content(lines=changed)
+        )
+
     def test_fixed(self):
         assert canonical.fixed(1.005) == "1.01"  # half up, from the decimal text
         assert canonical.fixed(2.5, 0) == "3"
@@ -641,25 +663,3 @@ def test_file_names_are_valid_everywhere(text, expected):
 
 def test_file_names_are_cut_to_length():
     assert filenames.file_name("对" * 300) == "对" * 150
-
-    def test_version_is_part_of_the_hash(self):
-        content = _content()
-        assert canonical.serialise(content, version=1).startswith(b'{"content":')
-        assert b'"v":1}' in canonical.serialise(content, version=1)
-        assert canonical.content_hash(content, version=1) != canonical.content_hash(content)
-        assert canonical.content_hash(content) == canonical.content_hash(
-            content, version=canonical.HASH_VERSION
-        )
-
-    def test_amounts_written_with_their_own_decimals_pass_through(self):
-        """Version 2 writes a Kuwaiti dinar amount with three decimals: the
-        caller passes it written, and a change in the third decimal shows."""
-        dinars = canonical.fixed(Decimal("1.2345"), 3)
-        assert dinars == "1.235"
-        lines = _content()["lines"]
-        lines[0] = dict(lines[0], amount_currency=dinars)
-        changed = [dict(lines[0], amount_currency=canonical.fixed(Decimal("1.236"), 3))] + lines[1:]
-        assert b'"amount_currency":"1.235"' in canonical.serialise(_content(lines=lines))
-        assert canonical.content_hash(_content(lines=lines)) != canonical.content_hash(
-            _content(lines=changed)
-        )
