@@ -1,7 +1,7 @@
 {
     "name": "Customer Reconciliation - Sales",
     "summary": "Credit grades of Customer Reconciliation block sales orders over the limit",
-    "version": "18.0.1.0.1",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "customer_reconciliation contributors",

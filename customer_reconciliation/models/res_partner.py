@@ -463,7 +463,9 @@ class ResPartner(models.Model):
             return
         # Odoo's warning, in the record's company (its own compute reads the
         # limit and receivables of the user's current company).
-        message = record._credit_warning_with(earlier)
+        message = record._credit_warning_with(
+            earlier + partner._credit_uncounted(record.company_id)
+        )
         if not message:
             return
         if grade.sale_policy == "warn":
@@ -505,6 +507,13 @@ class ResPartner(models.Model):
             )
         record.message_post(body=note, subtype_xmlid="mail.mt_note")
         return False
+
+    def _credit_uncounted(self, company):
+        """What the customer (a commercial partner) owes or has committed in
+        ``company`` that Odoo's credit-limit test leaves out, in the company
+        currency; the credit grades add it. Nothing here: the sales bridge
+        counts the confirmed orders Odoo's test does not."""
+        return 0.0
 
     def _credit_hold_responsible(self, record):
         """Who is asked to have a held ``record`` confirmed: its salesperson,

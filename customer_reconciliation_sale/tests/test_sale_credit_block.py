@@ -137,6 +137,49 @@ class TestSaleCreditBlock(StatementCommon):
             second.with_user(self.salesman).action_confirm()
         self.assertEqual(second.state, "draft")
 
+    def test_orders_odoo_leaves_out_are_counted(self):
+        """3,000 open, an order of 1,500 invoiced on delivery and not
+        delivered yet, and one of 500 placed by a contact of the customer:
+        Odoo's credit test counts neither (no warning on a new order of 400),
+        the grade counts both (5,400 over the 5,000 limit)."""
+        self.grade.sale_policy = "block"
+        self.product_a.invoice_policy = "delivery"
+        undelivered = self._order(1500)
+        undelivered.with_user(self.salesman).action_confirm()
+        self.assertAlmostEqual(undelivered.amount_to_invoice, 0.0)
+        self.product_a.invoice_policy = "order"
+        buyer = self.env["res.partner"].create(
+            {"name": "采购部 李经理", "parent_id": self.customer.id, "type": "contact"}
+        )
+        by_contact = self._order(500)
+        by_contact.partner_id = buyer
+        by_contact.with_user(self.salesman).action_confirm()  # 5,000: at the limit
+        self.assertEqual(by_contact.state, "sale")
+        customer = self.customer.with_company(self.company)
+        self.assertAlmostEqual(customer._credit_uncounted(self.company), 2000.0)
+        order = self._order(400)
+        self.assertFalse(
+            self.env["account.move"]._build_credit_warning_message(
+                order.sudo(), current_amount=400.0
+            ),
+            "Odoo's own test sees 3,400",
+        )
+        self.assertIn("5,400.00", order.partner_credit_warning)
+        with self.assertRaisesRegex(UserError, "(?s)5,400.00.*does not allow going over"):
+            order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "draft")
+        # An invoice of 100 not billing any order is refused too (5,100).
+        billing = self._user("credit_billing_uncounted", "account.group_account_invoice")
+        with self.assertRaisesRegex(UserError, "does not allow going over the limit"):
+            self._invoice_of_100().with_user(billing).action_post()
+        # The goods go out and are invoiced: the order is counted once, by Odoo.
+        undelivered.order_line.qty_delivered = 1
+        self.assertAlmostEqual(customer._credit_uncounted(self.company), 500.0)
+        invoice = undelivered._create_invoices()
+        invoice.with_user(billing).action_post()
+        self.assertEqual(invoice.state, "posted")
+        self.assertAlmostEqual(customer._credit_uncounted(self.company), 500.0)
+
     def test_odoo_refuses_what_it_may_not_confirm_first(self):
         """An order confirmed already, with one over the limit: Odoo's own
         refusal is the one given."""
