@@ -55,15 +55,22 @@ class AccountMove(models.Model):
         )
         return res
 
-    def _dunning_due_date(self):
+    def _dunning_due_date(self, applied=0.0):
         """Due date the dunning counts from: the oldest instalment still unpaid.
 
         An invoice's due date is its last instalment's: with "30% now, the
         rest in 60 days", the first 30% is overdue from the invoice date on.
+        ``applied`` (in the invoice's currency) is what payments and credit
+        notes not matched to it yet take off it: they pay its oldest
+        instalments first.
         """
         self.ensure_one()
-        unpaid = self._dunning_unpaid_terms()
-        return min(unpaid.mapped("date_maturity"), default=False) or self.invoice_date_due
+        paid_up_to = 0.0
+        for term in self._dunning_unpaid_terms().sorted(lambda line: (line.date_maturity, line.id)):
+            paid_up_to += term.amount_residual_currency
+            if self.currency_id.compare_amounts(paid_up_to, applied) > 0:
+                return term.date_maturity
+        return self.invoice_date_due
 
     def _dunning_unpaid_terms(self):
         """The instalments (payment term lines) of this invoice still unpaid."""

@@ -148,7 +148,8 @@ class CustomerDunningLevel(models.Model):
         For each invoice it picks the highest level reached, i.e. the last
         one in the level order whose ``days`` are at most ``today`` (the
         company's, unless given) minus the due date of its oldest unpaid
-        instalment (see ``account.move._dunning_due_date``), and keeps the invoice
+        instalment (see ``account.move._dunning_due_date``; the credits that
+        pay an invoice in part pay its oldest instalments), and keeps the invoice
         only when it has received neither that level nor any later one: a
         level is never sent twice for an invoice, and a customer never goes
         back down the ladder. Archived levels keep their place in the order,
@@ -326,12 +327,35 @@ class CustomerDunningLevel(models.Model):
                  WHERE amount < residual
               GROUP BY company_id, partner_id
             ),
+            due AS (
+                -- each invoice's days past due, from its oldest instalment
+                -- still unpaid once the credits that pay it in part have
+                -- paid its oldest ones
+                SELECT candidate.move_id, candidate.company_id, candidate.partner_id,
+                       candidate.currency_id,
+                       CASE WHEN applied.amount > 0 THEN COALESCE(
+                           (%(todays)s::jsonb ->> candidate.company_id::text)::date - (
+                               SELECT MIN(term.date_maturity)
+                                 FROM (SELECT t.date_maturity,
+                                              SUM(t.amount_residual_currency) OVER (
+                                                  ORDER BY t.date_maturity, t.id
+                                              ) AS paid_up_to
+                                         FROM account_move_line t
+                                        WHERE t.move_id = candidate.move_id
+                                          AND t.display_type = 'payment_term'
+                                          AND t.amount_residual > 0) term
+                                WHERE term.paid_up_to > applied.amount),
+                           candidate.days_due
+                       ) ELSE candidate.days_due END AS days_due
+                  FROM candidate
+             LEFT JOIN applied ON applied.move_id = candidate.move_id
+            ),
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
                        candidate.move_id, candidate.company_id, candidate.partner_id,
                        candidate.currency_id, level.id AS level_id, level.rank,
                        level.legal_notice, sent.rank AS sent_rank
-                  FROM candidate
+                  FROM due candidate
              LEFT JOIN sent ON sent.move_id = candidate.move_id
                   JOIN net
                     ON net.company_id = candidate.company_id
@@ -364,7 +388,7 @@ class CustomerDunningLevel(models.Model):
                    grouped.currency_id, grouped.move_ids,
                    -- a final notice also lists the customer's other overdue invoices
                    CASE WHEN grouped.legal_notice THEN ARRAY(
-                       SELECT other.move_id FROM candidate other
+                       SELECT other.move_id FROM due other
                         WHERE other.company_id = grouped.company_id
                           AND other.partner_id = grouped.partner_id
                           AND other.currency_id = grouped.currency_id

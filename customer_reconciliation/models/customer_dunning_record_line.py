@@ -77,7 +77,7 @@ class CustomerDunningRecordLine(models.Model):
             if currency.compare_amounts(due, 0) <= 0:
                 due = residual
             due = max(due - taken, 0)
-            due_date = invoice._dunning_due_date()
+            due_date = invoice._dunning_due_date(taken)
             values.append(
                 {
                     "move_id": invoice.id,

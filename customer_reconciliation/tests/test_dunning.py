@@ -610,14 +610,36 @@ class TestDunning(StatementCommon, MockEmail):
 
     def test_instalments_the_credits_pay_are_not_reminded(self):
         """30 % due now, 70 % in 60 days, and an unmatched payment of 3,000:
-        nothing is due yet, so no reminder (reminders asking 0 sent the
-        invoice up the ladder before its second instalment fell due)."""
+        nothing is due before the second instalment (reminders asking 0 sent
+        the invoice up the ladder), and the second is reminded from its own
+        due date, 30 November, not from the first instalment's, which the
+        payment pays."""
         customer = self._customer("分期客户", email="ap@fenqi.example.com")
-        self._instalment_invoice(customer)
+        invoice = self._instalment_invoice(customer)
         self._unmatched_payment(customer, 3000, "2026-10-02")
-        for day in ("2026-10-11", "2026-10-31", "2026-11-29"):
+        self.assertEqual(str(invoice._dunning_due_date(3000.0)), "2026-11-30")
+        self.assertEqual(str(invoice._dunning_due_date(2999.0)), "2026-10-01")
+        for day in ("2026-10-11", "2026-10-31", "2026-11-26"):
             self._run(day)
             self.assertFalse(self._records(customer), day)
+        # Three days before it falls due: the friendly reminder, not the
+        # salesperson's call that 57 days from 1 October would reach.
+        self._run("2026-11-27")
+        record = self._records(customer)
+        self.assertEqual(record.level_id, self.level_friendly)
+        self.assertRecordValues(
+            record.line_ids,
+            [
+                {
+                    "due_date": date(2026, 11, 30),
+                    "days_overdue": -3,
+                    "amount_applied": 3000,
+                    "amount_due": 7000,
+                }
+            ],
+        )
+        self._run("2026-12-07")
+        self.assertEqual(self._records(customer)[-1:].level_id, self.level_second)
 
     # ------------------------------------------------------------------
     # Failure isolation
