@@ -690,46 +690,37 @@ class CustomerStatementEngine(models.AbstractModel):
             SQL(
                 """
                 CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
-                WITH grouped AS (%(scan)s)
-                SELECT g.statement_id, g.currency_id,
-                       SUM(debit - credit) FILTER (WHERE NOT in_period) AS opening,
-                       SUM(debit) FILTER (WHERE in_period) AS debit,
-                       SUM(credit) FILTER (WHERE in_period) AS credit,
-                       SUM(debit - credit) AS closing,
-                       SUM(debit - credit) FILTER (
-                           WHERE in_period AND is_exchange AND tg.hide_exchange_lines
-                       ) AS hidden,
-                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
-                           FILTER (WHERE NOT in_period) AS opening_currency,
-                       SUM(debit_currency) FILTER (WHERE in_period) AS debit_currency,
-                       -SUM(credit_currency) FILTER (WHERE in_period) AS credit_currency,
-                       SUM(COALESCE(debit_currency, 0) + COALESCE(credit_currency, 0))
-                           AS closing_currency
-                  FROM grouped g
-                  JOIN %(targets)s tg ON tg.statement_id = g.statement_id
-                 GROUP BY g.statement_id, g.currency_id
+                %(scan)s
                 """,
                 totals=SQL.identifier(TOTALS_TABLE),
-                targets=SQL.identifier(TARGETS_TABLE),
                 scan=self._ledger_scan(
                     exchange,
                     lambda block: SQL(
                         """
                         t.statement_id,
                         COALESCE(l.currency_id, t.currency_id) AS currency_id,
-                        l.date >= t.date_from AS in_period,
-                        %s AS is_exchange,
-                        SUM(l.debit) AS debit, SUM(l.credit) AS credit,
+                        SUM(l.balance) FILTER (WHERE l.date < t.date_from) AS opening,
+                        SUM(l.debit) FILTER (WHERE l.date >= t.date_from) AS debit,
+                        SUM(l.credit) FILTER (WHERE l.date >= t.date_from) AS credit,
+                        SUM(l.balance) AS closing,
+                        SUM(l.balance) FILTER (
+                            WHERE l.date >= t.date_from AND t.hide_exchange_lines AND %s
+                        ) AS hidden,
                         SUM(COALESCE(l.amount_currency, l.balance))
-                            FILTER (WHERE COALESCE(l.amount_currency, l.balance) > 0)
-                            AS debit_currency,
-                        SUM(COALESCE(l.amount_currency, l.balance))
-                            FILTER (WHERE COALESCE(l.amount_currency, l.balance) < 0)
-                            AS credit_currency
+                            FILTER (WHERE l.date < t.date_from) AS opening_currency,
+                        SUM(COALESCE(l.amount_currency, l.balance)) FILTER (
+                            WHERE l.date >= t.date_from
+                              AND COALESCE(l.amount_currency, l.balance) > 0
+                        ) AS debit_currency,
+                        -SUM(COALESCE(l.amount_currency, l.balance)) FILTER (
+                            WHERE l.date >= t.date_from
+                              AND COALESCE(l.amount_currency, l.balance) < 0
+                        ) AS credit_currency,
+                        SUM(COALESCE(l.amount_currency, l.balance)) AS closing_currency
                         """,
                         block.is_exchange,
                     ),
-                    group_by=SQL("1, 2, 3, 4"),
+                    group_by=SQL("1, 2"),
                 ),
             )
         )
