@@ -27,13 +27,15 @@ class CustomerDunningLevel(models.Model):
     A level is reached by an invoice ``days`` days after its due date
     (negative: before it). The scheduled action sends each customer, for each
     level reached, one message grouping that customer's invoices at the level,
-    one per currency of the invoices.
+    one per currency of the invoices. A branch with no level of its own is
+    dunned with its parent company's.
     """
 
     _name = "customer.dunning.level"
     _description = "Dunning Level"
     _order = "sequence, days, id"
     _check_company_auto = True
+    _check_company_domain = models.check_company_domain_parent_of
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -127,6 +129,23 @@ class CustomerDunningLevel(models.Model):
         }
 
     @api.model
+    @api.model
+    def _ladder_companies(self, companies):
+        """``{company id: id of the company whose levels dun it}``: its own,
+        or for a branch with no level (active or archived) of its own, its
+        nearest parent company's that has some."""
+        levels = self.sudo().with_context(active_test=False)
+        with_levels = set(
+            levels.search([("company_id", "parent_of", companies.ids)]).company_id.ids
+        )
+        return {
+            company.id: next(
+                (parent.id for parent in reversed(company.parent_ids) if parent.id in with_levels),
+                company.id,
+            )
+            for company in companies
+        }
+
     def _get_dunning_groups(self, companies, today=None):
         """What the dunning run has to send today, found in one query.
 
@@ -174,6 +193,7 @@ class CustomerDunningLevel(models.Model):
         """
         if not companies:
             return []
+        ladders = self._ladder_companies(companies)
         Dispute = self.env["customer.statement.dispute"]
         dispute_lines = Dispute._fields["line_ids"]
         Record = self.env["customer.dunning.record"]
@@ -186,7 +206,7 @@ class CustomerDunningLevel(models.Model):
                            PARTITION BY company_id ORDER BY sequence, days, id
                        ) AS rank
                   FROM customer_dunning_level
-                 WHERE company_id = ANY(%(company_ids)s)
+                 WHERE company_id = ANY(%(ladder_ids)s)
             ),
             level AS (
                 SELECT * FROM ranked_level WHERE active
@@ -225,6 +245,7 @@ class CustomerDunningLevel(models.Model):
             candidate AS (
                 SELECT move.id AS move_id,
                        move.company_id,
+                       (%(ladders)s::jsonb ->> move.company_id::text)::int AS ladder_id,
                        move.commercial_partner_id AS partner_id,
                        move.currency_id,
                        move.amount_residual_signed AS residual,
@@ -331,8 +352,8 @@ class CustomerDunningLevel(models.Model):
                 -- each invoice's days past due, from its oldest instalment
                 -- still unpaid once the credits that pay it in part have
                 -- paid its oldest ones
-                SELECT candidate.move_id, candidate.company_id, candidate.partner_id,
-                       candidate.currency_id,
+                SELECT candidate.move_id, candidate.company_id, candidate.ladder_id,
+                       candidate.partner_id, candidate.currency_id,
                        CASE WHEN applied.amount > 0 THEN COALESCE(
                            (%(todays)s::jsonb ->> candidate.company_id::text)::date - (
                                SELECT MIN(term.date_maturity)
@@ -362,7 +383,7 @@ class CustomerDunningLevel(models.Model):
                    AND net.partner_id = candidate.partner_id
                    AND net.balance > 0
                   JOIN level
-                    ON level.company_id = candidate.company_id
+                    ON level.company_id = candidate.ladder_id
                    AND level.days <= candidate.days_due
                  WHERE candidate.move_id NOT IN (SELECT move_id FROM covered)
                    AND (level.legal_notice IS NOT TRUE
@@ -407,6 +428,8 @@ class CustomerDunningLevel(models.Model):
           ORDER BY grouped.partner_id, grouped.company_id, grouped.rank, grouped.currency_id
             """,
             company_ids=companies.ids,
+            ladder_ids=list(set(ladders.values())),
+            ladders=json.dumps(ladders),
             todays=json.dumps(
                 {
                     company.id: fields.Date.to_string(today or company._reconciliation_today())
@@ -434,9 +457,13 @@ class CustomerDunningLevel(models.Model):
     @api.model
     @in_user_language
     def _cron_dun(self):
-        """Scheduled action: dun the customers of every company that has levels."""
+        """Scheduled action: dun the customers of every company that has
+        levels, and of their branches that have none."""
         with_levels = self.sudo()._read_group([("active", "=", True)], ["company_id"])
         companies = self.env["res.company"].browse([company.id for [company] in with_levels])
+        branches = self.env["res.company"].sudo().search([("id", "child_of", companies.ids)])
+        ladders = self._ladder_companies(branches)
+        companies = branches.filtered(lambda company: ladders[company.id] in companies.ids)
         summary = self.with_context(allowed_company_ids=companies.ids)._run_dunning(companies)
         _logger.info("Dunning run: %s", summary)
         return summary

@@ -164,7 +164,8 @@ class CustomerDunningRecord(models.Model):
         vals_list = []
         for level, partner, invoices, others in reminders:
             currency = invoices.currency_id.ensure_one()
-            day = today or level.company_id._reconciliation_today()
+            company = invoices.company_id.ensure_one()  # a branch's, with its parent's level
+            day = today or company._reconciliation_today()
 
             # the other invoices' overdue instalments (a final notice only)
             def asking(lines, currency=currency):
@@ -192,7 +193,7 @@ class CustomerDunningRecord(models.Model):
                 lines += other_lines
                 vals_list.append(
                     {
-                        "company_id": level.company_id.id,
+                        "company_id": company.id,
                         "currency_id": currency.id,
                         "partner_id": partner.id,
                         "contact_id": contact.id,

@@ -388,6 +388,66 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(records.invoice_ids, self.inv_1 | self.inv_2)
         self.assertNotIn(eur_invoice, records.invoice_ids)
 
+    def _branch(self, name, code):
+        """A branch of the test company, booking on its receivable account."""
+        branch = self.env["res.company"].create({"name": name, "parent_id": self.company.id})
+        self.env.user.company_ids |= branch
+        self.env["account.journal"].create(
+            {"name": f"{name}销售", "code": code, "type": "sale", "company_id": branch.id}
+        )
+        receivable = self.customer.with_company(self.company).property_account_receivable_id
+        self.customer.with_company(branch).property_account_receivable_id = receivable
+        return branch
+
+    def test_branch_without_levels_is_dunned_with_its_parents(self):
+        """A branch with no dunning levels of its own is dunned by its parent
+        company's ladder, by the scheduled action; its reminders are its own.
+        A branch with a ladder of its own keeps it."""
+        branch = self._branch("宁波分公司", "NBS")
+        branch_invoice = self._invoice(self.customer, "2026-10-20", 777, due=DUE, company=branch)
+        own = self._branch("温州分公司", "WZS")
+        own_level = self.env["customer.dunning.level"].create(
+            {
+                "company_id": own.id,
+                "name": "分公司催款",
+                "days": 20,
+                "channel": "activity",
+                "activity_user": "salesperson",
+            }
+        )
+        own_invoice = self._invoice(self.customer, "2026-10-20", 555, due=DUE, company=own)
+        Level = self.env["customer.dunning.level"]
+        self.assertEqual(
+            Level._ladder_companies(self.company | branch | own),
+            {self.company.id: self.company.id, branch.id: self.company.id, own.id: own.id},
+        )
+        cron = self.env.ref("customer_reconciliation.ir_cron_customer_dunning")
+        with freeze_time("2026-11-27"), self.mock_mail_gateway():
+            cron.method_direct_trigger()
+        records = self._records()
+        by_company = {record.company_id: record for record in records}
+        self.assertEqual(set(by_company), {self.company, branch})
+        record = by_company[branch]
+        self.assertEqual(record.level_id, self.level_second)
+        self.assertEqual(record.invoice_ids, branch_invoice)
+        self.assertAlmostEqual(record.amount_due, 777.0)
+        self.assertEqual(by_company[self.company].invoice_ids, self.inv_1 | self.inv_2)
+        # Someone of the branch only reads its reminder and the parent's level.
+        clerk = self._user(
+            "branch_dunning_clerk", "customer_reconciliation.group_statement_user", branch
+        )
+        self.assertEqual(record.with_user(clerk).level_id.name, "Second Reminder")
+        self.assertFalse(
+            by_company[self.company].with_user(clerk).exists()._filtered_access("read")
+        )
+        # The branch with its own ladder is not reminded before its own 20 days.
+        self.assertNotIn(own_invoice, records.invoice_ids)
+        with freeze_time("2026-12-10"), self.mock_mail_gateway():
+            cron.method_direct_trigger()
+        own_record = self._records().filtered(lambda r: r.company_id == own)
+        self.assertEqual(own_record.level_id, own_level)
+        self.assertEqual(own_record.invoice_ids, own_invoice)
+
     def test_do_not_dun(self):
         self.customer.with_company(self.company).dunning_blocked = True
         self.assertEqual(self._run("2026-11-27")["messages"], 0)
