@@ -348,28 +348,33 @@ class CustomerDunningLevel(models.Model):
                  WHERE amount < residual
               GROUP BY company_id, partner_id
             ),
+            shifted AS (
+                -- the invoices the credits pay in part: their days past due
+                -- count from the oldest instalment the credits leave unpaid
+                -- (they pay the oldest ones first)
+                SELECT applied.move_id,
+                       (%(todays)s::jsonb ->> applied.company_id::text)::date
+                           - MIN(term.date_maturity) AS days_due
+                  FROM applied
+                  JOIN LATERAL (
+                       SELECT t.date_maturity,
+                              SUM(t.amount_residual_currency) OVER (
+                                  ORDER BY t.date_maturity, t.id
+                              ) AS paid_up_to
+                         FROM account_move_line t
+                        WHERE t.move_id = applied.move_id
+                          AND t.display_type = 'payment_term'
+                          AND t.amount_residual > 0
+                       ) term ON term.paid_up_to > applied.amount
+                 WHERE applied.amount > 0 AND applied.amount < applied.residual
+              GROUP BY applied.move_id, applied.company_id
+            ),
             due AS (
-                -- each invoice's days past due, from its oldest instalment
-                -- still unpaid once the credits that pay it in part have
-                -- paid its oldest ones
                 SELECT candidate.move_id, candidate.company_id, candidate.ladder_id,
                        candidate.partner_id, candidate.currency_id,
-                       CASE WHEN applied.amount > 0 THEN COALESCE(
-                           (%(todays)s::jsonb ->> candidate.company_id::text)::date - (
-                               SELECT MIN(term.date_maturity)
-                                 FROM (SELECT t.date_maturity,
-                                              SUM(t.amount_residual_currency) OVER (
-                                                  ORDER BY t.date_maturity, t.id
-                                              ) AS paid_up_to
-                                         FROM account_move_line t
-                                        WHERE t.move_id = candidate.move_id
-                                          AND t.display_type = 'payment_term'
-                                          AND t.amount_residual > 0) term
-                                WHERE term.paid_up_to > applied.amount),
-                           candidate.days_due
-                       ) ELSE candidate.days_due END AS days_due
+                       COALESCE(shifted.days_due, candidate.days_due) AS days_due
                   FROM candidate
-             LEFT JOIN applied ON applied.move_id = candidate.move_id
+             LEFT JOIN shifted ON shifted.move_id = candidate.move_id
             ),
             reached AS (
                 SELECT DISTINCT ON (candidate.move_id)
