@@ -298,6 +298,8 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
             statement._record_balance(
                 {cny.id: "4138.50", self.usd.id: "150", eur.id: "1"}, audit=audit
             )
+        with self.assertRaisesRegex(ValidationError, "“<b>usd</b>” is not a currency"):
+            statement._record_balance({cny.id: "4138.50", "<b>usd</b>": "150"}, audit=audit)
         self.assertFalse(statement.reply_ids)
         self.assertEqual(statement.state, "sent")
 
