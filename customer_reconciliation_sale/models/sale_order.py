@@ -22,7 +22,7 @@ class SaleOrder(models.Model):
     def _compute_partner_credit_warning(self):
         # Odoo's banner, with the confirmed orders its test leaves out when
         # the customer's credit grade counts them.
-        super()._compute_partner_credit_warning()
+        res = super()._compute_partner_credit_warning()
         for order in self:
             if (
                 order.partner_credit_warning
@@ -36,6 +36,7 @@ class SaleOrder(models.Model):
             uncounted = partner._credit_uncounted(order.company_id)
             if uncounted:
                 order.partner_credit_warning = order._credit_warning_with(uncounted)
+        return res
 
     def _credit_amount(self):
         """What this order adds to the customer's credit, company currency."""
