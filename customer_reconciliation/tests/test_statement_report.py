@@ -285,6 +285,16 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         statement.action_mark_sent()
         cny = self.company.currency_id
         self.assertEqual(statement._confirmation_balances(), [(cny, 4138.5), (self.usd, 150.0)])
+        # The PDF's reply slip asks for each balance too.
+        html = self.env["ir.actions.report"]._render_qweb_html(REPORT, statement.ids)[0].decode()
+        slip = re.findall(r'name="balance_in_your_records">(.*?)</div>', html, re.S)
+        self.assertEqual(
+            [re.sub(r"\s+", " ", line).strip() for line in slip],
+            [
+                "<span>贵方账面余额 Balance in your records</span> <span> (CNY) </span>",
+                "<span>贵方账面余额 Balance in your records</span> <span> (USD) </span>",
+            ],
+        )
         page = self.url_open(statement.get_portal_url()).text
         self.assertIn(f'name="customer_balance_{cny.id}"', page)
         self.assertIn(f'name="customer_balance_{self.usd.id}"', page)
