@@ -129,7 +129,6 @@ class CustomerDunningLevel(models.Model):
         }
 
     @api.model
-    @api.model
     def _ladder_companies(self, companies):
         """``{company id: id of the company whose levels dun it}``: its own,
         or for a branch with no level (active or archived) of its own, its
@@ -146,6 +145,7 @@ class CustomerDunningLevel(models.Model):
             for company in companies
         }
 
+    @api.model
     def _get_dunning_groups(self, companies, today=None):
         """What the dunning run has to send today, found in one query.
 
@@ -156,7 +156,8 @@ class CustomerDunningLevel(models.Model):
         dispute covers: neither a disputed statement line of the invoice nor
         a dispute of a whole statement (no line given) listing it, except
         that a balance stated by currency and disputed in one of them holds
-        that currency's lines only. A customer
+        that currency's lines only (the company currency's, also those of
+        the currencies with nothing open, which its balance counts). A customer
         who owes nothing in the company once its open credit notes and
         unmatched payments are counted (a payment not yet reconciled with the
         invoice) is not dunned. Those credits pay the customer's invoices in
@@ -218,6 +219,7 @@ class CustomerDunningLevel(models.Model):
             disputed AS (
                 SELECT DISTINCT statement_line.move_ref AS move_id
                   FROM customer_statement_dispute dispute
+                  JOIN customer_statement statement ON statement.id = dispute.statement_id
                   JOIN customer_statement_line statement_line
                     ON statement_line.statement_id = dispute.statement_id
                  WHERE dispute.state = 'open'
@@ -234,11 +236,20 @@ class CustomerDunningLevel(models.Model):
                         )
                         AND (
                             statement_line.currency_ref = dispute.currency_id
+                            -- a balance stated as one amount: all the lines
                             OR NOT EXISTS (
                                 SELECT 1 FROM customer_statement_reply_balance stated
                                  WHERE stated.reply_id = dispute.reply_id
                                    AND stated.currency_id <> dispute.currency_id
                             )
+                            -- the company currency's balance also has the
+                            -- currencies with nothing open, not asked about
+                            OR dispute.currency_id = statement.currency_id
+                               AND NOT EXISTS (
+                                   SELECT 1 FROM customer_statement_reply_balance stated
+                                    WHERE stated.reply_id = dispute.reply_id
+                                      AND stated.currency_id = statement_line.currency_ref
+                               )
                         )
                    )
             ),

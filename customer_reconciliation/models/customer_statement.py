@@ -1273,11 +1273,14 @@ class CustomerStatement(models.Model):
         typed = {}
         for key, value in customer_balance.items():
             try:
-                typed[int(key)] = value
+                currency_id = int(key)
             except (TypeError, ValueError):
+                currency_id = 0
+            if not 0 < currency_id < 2**31:
                 raise ValidationError(
                     self.env._("“%(value)s” is not a currency.", value=str(key)[:40])
-                ) from None
+                )
+            typed[currency_id] = value
         unknown = set(typed) - {currency.id for currency, __ in balances}
         if unknown:
             names = self.env["res.currency"].browse(unknown).exists().mapped("name")

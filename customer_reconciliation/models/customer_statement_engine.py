@@ -1107,6 +1107,7 @@ class CustomerStatementEngine(models.AbstractModel):
                        hide_exchange_lines = f.hide_exchange_lines,
                        aging_boundaries = f.aging_boundaries,
                        content_hash = NULL,
+                       content_hash_version = NULL,
                        generated_date = now() AT TIME ZONE 'UTC',
                        write_uid = %(uid)s,
                        write_date = now() AT TIME ZONE 'UTC'

@@ -388,6 +388,21 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(records.invoice_ids, self.inv_1 | self.inv_2)
         self.assertNotIn(eur_invoice, records.invoice_ids)
 
+    def test_balance_disputed_in_yuan_holds_the_yuan_invoices(self):
+        """The same customer agrees with the euros and states 3,000 yuan: the
+        yuan invoices wait for the dispute, the euro invoice is dunned."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.125)])
+        eur_invoice = self._invoice(self.customer, "2026-10-23", 100, due=DUE, currency=eur)
+        self.policy.confirmation_mode = "balance"
+        statement = self._sent_statement()
+        with self.mock_mail_gateway():
+            statement._record_balance(
+                {self.company.currency_id.id: "3,000", eur.id: "100"}, audit=self._audit(statement)
+            )
+        self.assertEqual(statement.dispute_ids.currency_id, self.company.currency_id)
+        self._run("2026-11-27")
+        self.assertEqual(self._records().invoice_ids, eur_invoice)
+
     def _branch(self, name, code):
         """A branch of the test company, booking on its receivable account."""
         branch = self.env["res.company"].create({"name": name, "parent_id": self.company.id})
@@ -437,6 +452,16 @@ class TestDunning(StatementCommon, MockEmail):
             "branch_dunning_clerk", "customer_reconciliation.group_statement_user", branch
         )
         self.assertEqual(record.with_user(clerk).level_id.name, "Second Reminder")
+        # ... but only the parent's people change it.
+        manager = self._user(
+            "branch_dunning_manager", "customer_reconciliation.group_statement_manager", branch
+        )
+        with self.assertRaises(AccessError):
+            self.level_second.with_user(manager).write({"days": 3})
+        with self.assertRaises(AccessError):
+            self.env["customer.dunning.level"].with_user(manager).create(
+                {"company_id": self.company.id, "name": "越权", "days": 1}
+            )
         self.assertFalse(
             by_company[self.company].with_user(clerk).exists()._filtered_access("read")
         )

@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.misc import format_amount
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 from odoo.addons.customer_reconciliation.report import customer_statement_xlsx as xlsx_module
@@ -240,6 +241,12 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
         self.assertIn("difference_company", measures)
         self.assertNotIn("difference", measures)
         self.assertNotIn("statement_amount", measures)
+        # The analysis opens on measures that can be summed.
+        analysis = self.env.ref(
+            "customer_reconciliation.action_customer_statement_dispute_analysis"
+        )
+        wanted = safe_eval(analysis.context)["pivot_measures"]
+        self.assertEqual(set(wanted) - {"__count"} - set(measures), set())
 
     def test_balance_of_a_customer_owing_in_dollars_is_stated_in_dollars(self):
         """A customer whose items are all in USD owes 100 dollars: the balance
@@ -308,6 +315,8 @@ class TestStatementReport(AccountTestInvoicingHttpCommon):
             statement._record_balance(
                 {cny.id: "4138.50", self.usd.id: "150", eur.id: "1"}, audit=audit
             )
+        with self.assertRaisesRegex(ValidationError, "“99999999999” is not a currency"):
+            statement._record_balance({cny.id: "4138.50", "99999999999": "150"}, audit=audit)
         with self.assertRaisesRegex(ValidationError, "“<b>usd</b>” is not a currency"):
             statement._record_balance({cny.id: "4138.50", "<b>usd</b>": "150"}, audit=audit)
         self.assertFalse(statement.reply_ids)

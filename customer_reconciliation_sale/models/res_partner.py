@@ -5,7 +5,8 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     def _credit_uncounted(self, company):
-        """The confirmed sales orders of the customer and of its contacts in
+        """The confirmed sales orders of the customer and of its contacts (not
+        of its subsidiaries, customers of their own) in
         ``company``, for what is not invoiced (nor paid online) yet, less
         what Odoo's credit test counts of them: Odoo counts an order's amount
         to invoice, which is nothing for goods invoiced on delivery and not
@@ -19,7 +20,7 @@ class ResPartner(models.Model):
             .search(
                 [
                     ("company_id", "=", company.id),
-                    ("partner_id", "child_of", self.id),
+                    ("partner_id.commercial_partner_id", "=", self.id),
                     ("state", "=", "sale"),
                 ]
             )

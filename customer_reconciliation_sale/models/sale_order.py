@@ -25,8 +25,7 @@ class SaleOrder(models.Model):
         res = super()._compute_partner_credit_warning()
         for order in self:
             if (
-                order.partner_credit_warning
-                or order.state not in ("draft", "sent")
+                order.state not in ("draft", "sent")
                 or not order.company_id.account_use_credit_limit
             ):
                 continue
@@ -34,7 +33,7 @@ class SaleOrder(models.Model):
             if partner.credit_grade_id.sale_policy in (False, "none"):
                 continue
             uncounted = partner._credit_uncounted(order.company_id)
-            if uncounted:
+            if not order.company_id.currency_id.is_zero(uncounted):
                 order.partner_credit_warning = order._credit_warning_with(uncounted)
         return res
 

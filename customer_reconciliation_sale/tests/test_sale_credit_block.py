@@ -147,6 +147,7 @@ class TestSaleCreditBlock(StatementCommon):
         undelivered = self._order(1500)
         undelivered.with_user(self.salesman).action_confirm()
         self.assertAlmostEqual(undelivered.amount_to_invoice, 0.0)
+        self.env.flush_all()  # its quantity to invoice follows the policy at confirmation
         self.product_a.invoice_policy = "order"
         buyer = self.env["res.partner"].create(
             {"name": "采购部 李经理", "parent_id": self.customer.id, "type": "contact"}
@@ -179,6 +180,38 @@ class TestSaleCreditBlock(StatementCommon):
         invoice.with_user(billing).action_post()
         self.assertEqual(invoice.state, "posted")
         self.assertAlmostEqual(customer._credit_uncounted(self.company), 500.0)
+
+    def test_subsidiary_orders_are_its_own(self):
+        """A subsidiary of the customer (a company of its own under it) has
+        its own credit: its confirmed order of 1,500 does not count against
+        the customer's limit."""
+        subsidiary = self.env["res.partner"].create(
+            {"name": "受限客户上海子公司", "is_company": True, "parent_id": self.customer.id}
+        )
+        self.assertEqual(subsidiary.commercial_partner_id, subsidiary)
+        order = self._order(1500)
+        order.partner_id = subsidiary
+        order.action_confirm()
+        customer = self.customer.with_company(self.company)
+        self.assertAlmostEqual(customer._credit_uncounted(self.company), 0.0)
+
+    def test_banner_adds_what_odoo_leaves_out_when_it_warns_too(self):
+        """3,000 open and an undelivered order of 1,500 invoiced on delivery:
+        a new order of 2,500 is over the limit for Odoo too (5,500), and the
+        banner says the grade's total, 7,000."""
+        self.grade.sale_policy = "block"
+        self.product_a.invoice_policy = "delivery"
+        self._order(1500).action_confirm()
+        self.env.flush_all()  # its quantity to invoice follows the policy at confirmation
+        self.product_a.invoice_policy = "order"
+        order = self._order(2500)
+        self.assertIn(
+            "5,500.00",
+            self.env["account.move"]._build_credit_warning_message(
+                order.sudo(), current_amount=2500.0
+            ),
+        )
+        self.assertIn("7,000.00", order.partner_credit_warning)
 
     def test_odoo_refuses_what_it_may_not_confirm_first(self):
         """An order confirmed already, with one over the limit: Odoo's own
