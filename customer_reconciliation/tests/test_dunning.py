@@ -473,6 +473,32 @@ class TestDunning(StatementCommon, MockEmail):
         self.assertEqual(own_record.level_id, own_level)
         self.assertEqual(own_record.invoice_ids, own_invoice)
 
+    def test_parents_unmatched_payment_pays_its_branchs_invoice(self):
+        """A payment of 777 booked by the parent company and not matched yet
+        pays the customer's most overdue invoice, the branch's: Odoo's credit
+        counts the receivables of a company and its branches together. The
+        branch's invoice is not reminded, the parent's are, in full."""
+        branch = self._branch("宁波分公司", "NBS")
+        branch_invoice = self._invoice(
+            self.customer, "2026-10-01", 777, due="2026-10-10", company=branch
+        )
+        self._unmatched_payment(self.customer, 777, "2026-11-01")
+        self._run_companies(self.company | branch, "2026-11-27")
+        records = self._records()
+        self.assertNotIn(branch_invoice, records.invoice_ids)
+        self.assertEqual(records.invoice_ids, self.inv_1 | self.inv_2)
+        self.assertEqual(records.line_ids.mapped("amount_applied"), [0.0, 0.0])
+        self.assertAlmostEqual(sum(records.mapped("amount_due")), 3500.0)
+        # Dunning the branch alone counts the parent's payment the same way.
+        self.assertEqual(
+            self.env["customer.dunning.level"]._get_dunning_groups(branch, date(2026, 11, 27)),
+            [],
+        )
+
+    def _run_companies(self, companies, day):
+        with freeze_time(day), self.mock_mail_gateway():
+            return self.env["customer.dunning.level"]._run_dunning(companies)
+
     def test_do_not_dun(self):
         self.customer.with_company(self.company).dunning_blocked = True
         self.assertEqual(self._run("2026-11-27")["messages"], 0)
