@@ -158,10 +158,12 @@ class CustomerDunningLevel(models.Model):
         that a balance stated by currency and disputed in one of them holds
         that currency's lines only (the company currency's, also those of
         the currencies with nothing open, which its balance counts). A customer
-        who owes nothing in the company once its open credit notes and
-        unmatched payments are counted (a payment not yet reconciled with the
-        invoice) is not dunned. Those credits pay the customer's invoices in
-        their currency, the most overdue first: the invoices they pay in full
+        who owes nothing in the company and its branches once its open credit
+        notes and unmatched payments there are counted (a payment not yet
+        reconciled with the invoice; Odoo's credit counts the receivables of
+        a company and its branches together) is not dunned. Those credits
+        pay the customer's invoices of the company and its branches in their
+        currency, the most overdue first: the invoices they pay in full
         are not dunned, and the one they pay in part is asked for what they
         leave.
 
