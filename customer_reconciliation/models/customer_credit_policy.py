@@ -105,8 +105,17 @@ class CustomerCreditPolicy(models.Model):
 
     @api.model
     def _get_policy(self, company):
-        """The company's policy, created with the default factors and grades."""
-        policy = self.sudo().search([("company_id", "=", company.id)], limit=1)
+        """The company's policy: its own, else for a branch its nearest parent
+        company's, else one created with the default factors and grades."""
+        policies = self.sudo().search([("company_id", "parent_of", company.id)])
+        policy = next(
+            (
+                found
+                for parent in reversed(company.sudo().parent_ids)
+                for found in policies.filtered(lambda p, parent=parent: p.company_id == parent)[:1]
+            ),
+            policies.browse(),
+        )
         if not policy:
             policy = self.sudo().create(
                 {

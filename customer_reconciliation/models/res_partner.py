@@ -182,7 +182,7 @@ class ResPartner(models.Model):
         string="Manual Grade",
         company_dependent=True,
         tracking=True,
-        domain="[('company_id', '=', current_company_id)]",
+        domain="[('company_id', 'parent_of', current_company_id)]",
         groups=RATING_GROUP,
         help="Replaces the computed grade in this company; a reason is required. "
         "Only statement managers set it: it can lift a grade's block.",
@@ -372,10 +372,12 @@ class ResPartner(models.Model):
                     )
                 )
             grade = partner.credit_grade_override_id
-            if grade and grade.company_id != self.env.company:
+            policy = self.env["customer.credit.policy"]._get_policy(self.env.company)
+            if grade and grade.policy_id != policy:
                 raise ValidationError(
                     self.env._(
-                        "The manual credit grade of %(partner)s must be a grade of %(company)s.",
+                        "The manual credit grade of %(partner)s must be a grade of the credit "
+                        "policy of %(company)s.",
                         partner=partner.display_name,
                         company=self.env.company.name,
                     )

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from ..models.customer_credit_engine import CustomerCreditEngine
@@ -524,6 +524,53 @@ class TestCreditRating(StatementCommon):
         self.assertEqual(summary["follow_up_failed"], 0)
         self.assertEqual(self._rating(self.on_time).grade_id.name, "A")
         self.assertAlmostEqual(on_time.credit_limit, 3 * 4000 / 12, places=2)
+
+    def test_branch_without_policy_is_rated_with_its_parents(self):
+        """A branch with no rating policy of its own rates its customers, on
+        its own invoices, with its parent company's policy (here a grade A
+        from 95 points only); its people read the grades but do not change
+        them."""
+        policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        grade_a = policy.grade_ids.filtered(lambda g: g.name == "A")
+        grade_a.min_score = 95
+        branch = self.env["res.company"].create(
+            {"name": "宁波分公司", "parent_id": self.company.id}
+        )
+        self.env.user.company_ids |= branch
+        self.env["account.journal"].create(
+            {"name": "分公司销售", "code": "BRS", "type": "sale", "company_id": branch.id}
+        )
+        customer = self._customer("分公司客户")
+        receivable = customer.with_company(self.company).property_account_receivable_id
+        customer.with_company(branch).property_account_receivable_id = receivable
+        for index in range(3):
+            day = date(2026, 6 + index, 1)
+            invoice = self._invoice(customer, day, 1000, due=day, company=branch)
+            self._pay(invoice.with_company(branch), 1000, day)
+        Policy = self.env["customer.credit.policy"]
+        self.assertEqual(Policy._get_policy(branch), policy)
+        with freeze_time(TODAY):
+            self.engine.with_company(branch)._rate_company(branch)
+        self.assertFalse(Policy.sudo().search([("company_id", "=", branch.id)]))
+        rating = self.env["customer.credit.rating"].search(
+            [("partner_id", "=", customer.id), ("company_id", "=", branch.id)]
+        )
+        self.assertEqual(rating.invoice_count, 3)
+        self.assertLess(rating.score, 95)
+        self.assertGreaterEqual(rating.score, 85)
+        self.assertEqual(rating.grade_id, policy.grade_ids.filtered(lambda g: g.name == "B"))
+        clerk = self._user(
+            "branch_credit_clerk", "customer_reconciliation.group_statement_manager", branch
+        )
+        self.assertEqual(customer.with_user(clerk).with_company(branch).credit_grade, "B")
+        with self.assertRaises(AccessError):
+            grade_a.with_user(clerk).write({"min_score": 50})
+        # In the branch, a manual grade is one of the policy it is rated with.
+        in_branch = customer.with_company(branch)
+        in_branch.write(
+            {"credit_grade_override_id": grade_a.id, "credit_override_reason": "集团担保"}
+        )
+        self.assertEqual(in_branch.credit_grade, "A")
 
     def test_company_weights_do_not_leak(self):
         other = self.setup_other_company(name="深圳子公司")["company"]
