@@ -64,7 +64,8 @@ class CustomerCreditEngine(models.AbstractModel):
 
         def noted(company, error):
             policy = self.env["customer.credit.policy"].sudo()._get_policy(company)
-            policy.last_failure = f"{fields.Datetime.now()}: {error}"[:2000]
+            where = "" if policy.company_id == company else f"{company.name}: "
+            policy.last_failure = f"{fields.Datetime.now()}: {where}{error}"[:2000]
 
         __, failed = self.env["customer.reconciliation.batch"]._run_in_chunks(
             companies, process, chunk_size=1, on_failure=noted
@@ -393,7 +394,11 @@ class CustomerCreditEngine(models.AbstractModel):
         failed = self._after_rating(company, policy, downgraded, changed, today)
         records = [record for record in records if record["partner_id"] not in failed]
         self._write_ratings(company, records, [r["partner_id"] for r in records])
-        policy.sudo().write({"last_run": now, "last_failure": False})
+        # A branch rated with its parent's policy leaves the parent's failure.
+        done = {"last_run": now}
+        if policy.company_id == company:
+            done["last_failure"] = False
+        policy.sudo().write(done)
         summary["follow_up_failed"] = len(failed)
         return summary
 

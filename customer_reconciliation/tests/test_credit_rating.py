@@ -618,7 +618,11 @@ class TestCreditRating(StatementCommon):
 
     def test_company_that_fails_is_noted_on_its_policy(self):
         """A company whose rating fails is rated once, not twice, the reason is
-        shown on its credit policy, and the next good run clears it."""
+        shown on its credit policy, and the next good run clears it. Its
+        branch, rated with the same policy right after it, leaves it."""
+        branch = self.env["res.company"].create(
+            {"name": "宁波分公司", "parent_id": self.company.id}
+        )
         original = CustomerCreditEngine._rate_company
         calls = []
 
@@ -633,7 +637,9 @@ class TestCreditRating(StatementCommon):
             summary = self.engine.sudo()._cron_rate_customers()
         self.assertEqual((summary["failed"], len(calls)), (1, 1))
         policy = self.env["customer.credit.policy"]._get_policy(self.company)
+        self.assertEqual(self.env["customer.credit.policy"]._get_policy(branch), policy)
         self.assertIn("factor query failed", policy.last_failure)
+        self.assertNotIn(branch.name, policy.last_failure)
         with freeze_time(TODAY):
             self.assertEqual(self.engine.sudo()._cron_rate_customers()["failed"], 0)
         self.assertFalse(policy.last_failure)
