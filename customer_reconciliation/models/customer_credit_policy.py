@@ -108,14 +108,11 @@ class CustomerCreditPolicy(models.Model):
         """The company's policy: its own, else for a branch its nearest parent
         company's, else one created with the default factors and grades."""
         policies = self.sudo().search([("company_id", "parent_of", company.id)])
-        policy = next(
-            (
-                found
-                for parent in reversed(company.sudo().parent_ids)
-                for found in policies.filtered(lambda p, parent=parent: p.company_id == parent)[:1]
-            ),
-            policies.browse(),
-        )
+        policy = policies.browse()
+        for parent in reversed(company.sudo().parent_ids):  # the company itself first
+            policy = policies.filtered(lambda p, parent=parent: p.company_id == parent)[:1]
+            if policy:
+                break
         if not policy:
             policy = self.sudo().create(
                 {
