@@ -127,8 +127,6 @@ class AccountMove(models.Model):
         (company currency) of other invoices been posted before it."""
         self.ensure_one()
         move = self.with_company(self.company_id)
-        if not move.company_id.account_use_credit_limit:
-            return ""
         return move._build_credit_warning_message(
             move,
             current_amount=move._credit_amount() + amount,

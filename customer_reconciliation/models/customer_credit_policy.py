@@ -108,11 +108,8 @@ class CustomerCreditPolicy(models.Model):
         """The company's policy: its own, else for a branch its nearest parent
         company's, else one created with the default factors and grades."""
         policies = self.sudo().search([("company_id", "parent_of", company.id)])
-        policy = policies.browse()
-        for parent in reversed(company.sudo().parent_ids):  # the company itself first
-            policy = policies.filtered(lambda p, parent=parent: p.company_id == parent)[:1]
-            if policy:
-                break
+        owner = company._nearest_of(policies.company_id)
+        policy = policies.filtered(lambda p: p.company_id == owner)[:1]
         if not policy:
             policy = self.sudo().create(
                 {

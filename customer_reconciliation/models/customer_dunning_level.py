@@ -134,15 +134,9 @@ class CustomerDunningLevel(models.Model):
         or for a branch with no level (active or archived) of its own, its
         nearest parent company's that has some."""
         levels = self.sudo().with_context(active_test=False)
-        with_levels = set(
-            levels.search([("company_id", "parent_of", companies.ids)]).company_id.ids
-        )
+        with_levels = levels.search([("company_id", "parent_of", companies.ids)]).company_id
         return {
-            company.id: next(
-                (parent.id for parent in reversed(company.parent_ids) if parent.id in with_levels),
-                company.id,
-            )
-            for company in companies
+            company.id: (company._nearest_of(with_levels) or company).id for company in companies
         }
 
     @api.model
@@ -156,8 +150,8 @@ class CustomerDunningLevel(models.Model):
         dispute covers: neither a disputed statement line of the invoice nor
         a dispute of a whole statement (no line given) listing it, except
         that a balance stated by currency and disputed in one of them holds
-        that currency's lines only (the company currency's, also those of
-        the currencies with nothing open, which its balance counts). A customer
+        that currency's lines only (a currency not asked about is not held:
+        what was open in it nets to nothing at the cut-off). A customer
         who owes nothing in the company and its branches once its open credit
         notes and unmatched payments there are counted (a payment not yet
         reconciled with the invoice; Odoo's credit counts the receivables of
@@ -225,7 +219,6 @@ class CustomerDunningLevel(models.Model):
             disputed AS (
                 SELECT DISTINCT statement_line.move_ref AS move_id
                   FROM customer_statement_dispute dispute
-                  JOIN customer_statement statement ON statement.id = dispute.statement_id
                   JOIN customer_statement_line statement_line
                     ON statement_line.statement_id = dispute.statement_id
                  WHERE dispute.state = 'open'
@@ -248,14 +241,6 @@ class CustomerDunningLevel(models.Model):
                                  WHERE stated.reply_id = dispute.reply_id
                                    AND stated.currency_id <> dispute.currency_id
                             )
-                            -- the company currency's balance also has the
-                            -- currencies with nothing open, not asked about
-                            OR dispute.currency_id = statement.currency_id
-                               AND NOT EXISTS (
-                                   SELECT 1 FROM customer_statement_reply_balance stated
-                                    WHERE stated.reply_id = dispute.reply_id
-                                      AND stated.currency_id = statement_line.currency_ref
-                               )
                         )
                    )
             ),

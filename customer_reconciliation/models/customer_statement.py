@@ -370,21 +370,25 @@ class CustomerStatement(models.Model):
                     statement.closing_balance
                 )
 
+    def _last_balance_reply(self):
+        """The balance the customer stated last (a reply, sudo)."""
+        self.ensure_one()
+        stated = self.sudo().reply_ids.filtered(lambda reply: reply.kind == "balance")
+        return stated.sorted("id")[-1:]
+
     @api.depends("reply_ids.currency_id", "currency_id")
     def _compute_customer_balance_currency_id(self):
         for statement in self:
-            stated = statement.sudo().reply_ids.filtered(lambda reply: reply.kind == "balance")
             statement.customer_balance_currency_id = (
-                stated.sorted("id")[-1:].currency_id or statement.currency_id
+                statement._last_balance_reply().currency_id or statement.currency_id
             )
 
     @api.depends("reply_ids.balance_ids")
     def _compute_stated_balance_ids(self):
         for statement in self:
-            stated = statement.sudo().reply_ids.filtered(lambda reply: reply.kind == "balance")
-            balances = stated.sorted("id")[-1:].balance_ids
-            statement.stated_balance_ids = balances.with_env(self.env)
-            statement.balance_by_currency = len(balances) > 1
+            reply = statement._last_balance_reply()
+            statement.stated_balance_ids = reply.balance_ids.with_env(self.env)
+            statement.balance_by_currency = reply.by_currency
 
     @api.depends("reply_ids", "dispute_ids")
     def _compute_has_customer_reply(self):
@@ -1222,6 +1226,7 @@ class CustomerStatement(models.Model):
             ],
         )
         if len(stated) == 1:
+            # one currency: the reply and the statement keep its amounts
             ((currency, balance, amount),) = stated
             values.update(
                 currency_id=currency.id,
@@ -1232,10 +1237,11 @@ class CustomerStatement(models.Model):
         differing = reply.balance_ids.filtered(
             lambda line: not line.currency_id.is_zero(line.difference)
         )
+        single = len(stated) == 1  # else the balances by currency say it
         self._write_status(
             {
-                "customer_balance": reply.customer_balance if len(stated) == 1 else False,
-                "balance_difference": reply.difference if len(stated) == 1 else False,
+                "customer_balance": single and reply.customer_balance,
+                "balance_difference": single and reply.difference,
             }
         )
         if not differing:
@@ -1301,29 +1307,10 @@ class CustomerStatement(models.Model):
             stated.append((currency, balance, self._parse_amount(value)))
         return stated
 
-    def _open_dispute(
-        self,
-        reply,
-        reason,
-        statement_amount,
-        amount,
-        comment,
-        lines=None,
-        attachments=None,
-        currency=None,
-    ):
-        """Open the dispute ``reply`` brings and put the statement in dispute;
-        its amounts are in ``currency`` (the statement's unless given)."""
-        dispute = self._create_dispute(
-            reply,
-            reason,
-            statement_amount,
-            amount,
-            comment,
-            lines=lines,
-            attachments=attachments,
-            currency=currency,
-        )
+    def _open_dispute(self, reply, *args, **kwargs):
+        """Open the dispute ``reply`` brings (see :meth:`_create_dispute`) and
+        put the statement in dispute."""
+        dispute = self._create_dispute(reply, *args, **kwargs)
         self._set_disputed(dispute)
         return dispute
 
@@ -1338,6 +1325,8 @@ class CustomerStatement(models.Model):
         attachments=None,
         currency=None,
     ):
+        """A dispute ``reply`` brings, its amounts in ``currency`` (the
+        statement's unless given)."""
         return (
             self.env["customer.statement.dispute"]
             .sudo()

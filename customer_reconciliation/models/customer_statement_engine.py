@@ -292,7 +292,7 @@ class CustomerStatementEngine(models.AbstractModel):
     @api.model
     def _parents(self, company):
         """The companies ``company`` is a branch of."""
-        return self.env["res.company"].sudo().search([("id", "parent_of", company.ids)]) - company
+        return company.sudo().parent_ids - company
 
     @api.model
     def _branches(self, company):

@@ -18,6 +18,17 @@ class ResCompany(models.Model):
         "customers to reply to it directly. Without one, they reply to the company.",
     )
 
+    def _nearest_of(self, owners):
+        """This company, or else its nearest parent company, among the
+        companies ``owners`` (what a branch takes from its parents when it
+        has none of its own); an empty recordset when none is."""
+        self.ensure_one()
+        # parent_ids runs from the root to the company itself
+        return next(
+            (company for company in reversed(self.sudo().parent_ids) if company in owners),
+            self.browse(),
+        )
+
     def _reconciliation_tz(self):
         """Time zone in which the company's days begin and end.
 

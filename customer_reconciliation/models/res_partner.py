@@ -360,6 +360,7 @@ class ResPartner(models.Model):
 
     @api.constrains("credit_grade_override_id", "credit_override_reason")
     def _check_credit_override_reason(self):
+        Policy = self.env["customer.credit.policy"]
         for partner in self:
             if (
                 partner.credit_grade_override_id
@@ -372,8 +373,7 @@ class ResPartner(models.Model):
                     )
                 )
             grade = partner.credit_grade_override_id
-            policy = self.env["customer.credit.policy"]._get_policy(self.env.company)
-            if grade and grade.policy_id != policy:
+            if grade and grade.policy_id != Policy._get_policy(self.env.company):
                 raise ValidationError(
                     self.env._(
                         "The manual credit grade of %(partner)s must be a grade of the credit "
@@ -461,6 +461,8 @@ class ResPartner(models.Model):
         grade = partner.credit_grade_id.sudo()
         if not grade or grade.sale_policy == "none":
             return
+        if not record.company_id.account_use_credit_limit:
+            return  # Odoo's credit limits are off in the company
         if record.company_id.currency_id.compare_amounts(record._credit_added(), 0) <= 0:
             return
         # Odoo's warning, in the record's company (its own compute reads the

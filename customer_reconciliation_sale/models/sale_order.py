@@ -51,8 +51,6 @@ class SaleOrder(models.Model):
         (company currency) of other orders been confirmed before it."""
         self.ensure_one()
         order = self.with_company(self.company_id)
-        if not order.company_id.account_use_credit_limit:
-            return ""
         return self.env["account.move"]._build_credit_warning_message(
             order.sudo(),  # whoever confirms may not read the customer's credit
             current_amount=order._credit_amount() + amount,
