@@ -650,7 +650,9 @@ class CustomerStatementEngine(models.AbstractModel):
         and the entries a reconciliation made for its exchange difference
         (as Odoo recognises them), which may lie in a journal the company no
         longer uses for them. Most of the latter are in the current journal:
-        only the others are named, and PostgreSQL hashes their list.
+        only the others are named, and PostgreSQL hashes their list. The
+        reconciliations' entries are looked up by id (as an array): joined,
+        PostgreSQL would read every entry of the database to find them.
         """
         journals = branches.currency_exchange_journal_id
         moves = [
@@ -660,11 +662,12 @@ class CustomerStatementEngine(models.AbstractModel):
                     """
                     SELECT m.id
                       FROM account_move m
-                     WHERE m.id IN (SELECT exchange_move_id FROM account_partial_reconcile
-                                     WHERE exchange_move_id IS NOT NULL
-                                    UNION
-                                    SELECT exchange_move_id FROM account_full_reconcile
-                                     WHERE exchange_move_id IS NOT NULL)
+                     WHERE m.id = ANY(ARRAY(
+                               SELECT exchange_move_id FROM account_partial_reconcile
+                                WHERE exchange_move_id IS NOT NULL
+                               UNION
+                               SELECT exchange_move_id FROM account_full_reconcile
+                                WHERE exchange_move_id IS NOT NULL))
                        AND m.company_id = ANY(%(companies)s)
                        AND m.journal_id <> ALL(%(journals)s::int[])
                     """,
