@@ -593,6 +593,17 @@ class CustomerStatement(models.Model):
                 )
             )
 
+    def unlink(self):
+        # The lines have no foreign key to cascade their deletion (see
+        # customer.statement.line): they go once their statements are gone.
+        ids = self.ids
+        result = super().unlink()
+        self.env.cr.execute(
+            SQL("DELETE FROM customer_statement_line WHERE statement_id = ANY(%s)", ids)
+        )
+        self.env["customer.statement.line"].invalidate_model()
+        return result
+
     def _replied(self):
         """The statements the customer replied to or disputed: their replies
         are evidence, kept with the statement as it was sent."""

@@ -4,7 +4,7 @@ from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from .common import StatementCommon
@@ -236,6 +236,43 @@ class TestStatementEngine(StatementCommon):
             statement.unlink()
         # The snapshot still adds up to what was sent.
         self.assertAlmostEqual(sum(statement.line_ids.mapped("open_amount")), 4300.0)
+
+    def _line_count(self, statement_ids):
+        [[count]] = self.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM customer_statement_line WHERE statement_id = ANY(%s)",
+                statement_ids,
+            )
+        )
+        return count
+
+    def test_lines_go_with_their_statement(self):
+        """The lines have no foreign key to their statement: they are deleted
+        with a deleted draft, and kept when its deletion is refused."""
+        customer = self._customer("华南电子有限公司")
+        self._invoice(customer, "2026-09-03", 800)
+        draft, other = self._generate(self.customer | customer)
+        self.assertEqual(other.partner_id, customer)
+        self.assertEqual(self._line_count(draft.ids), 5)
+        self.assertEqual(self._line_count(other.ids), 1)
+        other.action_mark_sent()
+        with self.assertRaises(UserError):
+            (draft | other).unlink()
+        self.assertEqual(self._line_count((draft | other).ids), 6)
+        draft_id = draft.id
+        draft.unlink()
+        self.assertEqual(self._line_count([draft_id]), 0)
+        self.assertEqual(self._line_count(other.ids), 1)
+        self.assertAlmostEqual(other.line_ids.debit, 800.0)
+        [[keys]] = self.env.execute_query(
+            SQL(
+                """
+                SELECT COUNT(*) FROM pg_constraint
+                 WHERE conrelid = 'customer_statement_line'::regclass AND contype = 'f'
+                """
+            )
+        )
+        self.assertEqual(keys, 0)
 
     def test_hash_depends_on_content_only(self):
         statement = self._generate()
