@@ -44,6 +44,15 @@ LATER_AMOUNT = SQL("COALESCE((later.amounts -> l.id::text ->> 0)::numeric, 0)")
 LATER_AMOUNT_CURRENCY = SQL("COALESCE((later.amounts -> l.id::text ->> 1)::numeric, 0)")
 TOTALS_TABLE = "customer_statement_engine_totals"
 TARGETS_TABLE = "customer_statement_engine_targets"
+# A target's aging buckets' lower bounds, in days past due, from its
+# ``boundaries.aging_boundaries``: "not due" is under one day, then one
+# bucket from each boundary on.
+THRESHOLDS = SQL(
+    """
+    array_prepend(1, ARRAY(
+        SELECT b::int + 1 FROM unnest(string_to_array(boundaries.aging_boundaries, ',')) b))
+    """
+)
 # The decimals of a statement line's currency (``lcur``; the statement's is ``cur``).
 LINE_DECIMALS = "COALESCE(lcur.decimal_places, cur.decimal_places)"
 
@@ -485,17 +494,21 @@ class CustomerStatementEngine(models.AbstractModel):
                     """
                     INSERT INTO %(targets)s (
                         statement_id, partner_id, company_id, currency_id, date_from,
-                        date_to, hide_exchange_lines, aging_boundaries, is_new)
+                        date_to, hide_exchange_lines, aging_boundaries, thresholds, is_new)
                     SELECT s.id, s.partner_id, s.company_id, s.currency_id, s.date_from,
                            s.date_to,
                            COALESCE(policy.hide_exchange_lines, s.hide_exchange_lines, FALSE),
-                           COALESCE(NULLIF(policy.aging_boundaries, ''), s.aging_boundaries),
-                           FALSE
+                           boundaries.aging_boundaries, %(thresholds)s, FALSE
                       FROM customer_statement s
                       LEFT JOIN customer_statement_policy policy ON policy.id = s.policy_id
+                     CROSS JOIN LATERAL (
+                           SELECT COALESCE(NULLIF(policy.aging_boundaries, ''),
+                                           s.aging_boundaries) AS aging_boundaries
+                           ) boundaries
                      WHERE s.id = ANY(%(ids)s)
                     """,
                     targets=SQL.identifier(TARGETS_TABLE),
+                    thresholds=THRESHOLDS,
                     ids=statements.ids,
                 )
             )
@@ -513,7 +526,7 @@ class CustomerStatementEngine(models.AbstractModel):
                     """
                     INSERT INTO %(targets)s (
                         statement_id, partner_id, company_id, currency_id, date_from,
-                        date_to, hide_exchange_lines, aging_boundaries, is_new,
+                        date_to, hide_exchange_lines, aging_boundaries, thresholds, is_new,
                         ordinality, policy_id, confirmation_mode, review_required,
                         contact_id, user_id)
                     SELECT nextval(pg_get_serial_sequence('customer_statement', 'id')),
@@ -522,7 +535,7 @@ class CustomerStatementEngine(models.AbstractModel):
                         SELECT p.id, %(company)s, %(currency)s, %(date_from)s::date,
                                %(date_to)s::date,
                                COALESCE(policy.hide_exchange_lines, FALSE),
-                               COALESCE(NULLIF(policy.aging_boundaries, ''), %(boundaries)s),
+                               boundaries.aging_boundaries, %(thresholds)s,
                                TRUE, n.ordinality, policy.id,
                                COALESCE(policy.confirmation_mode, 'positive'),
                                COALESCE(policy.review_required, FALSE),
@@ -535,6 +548,10 @@ class CustomerStatementEngine(models.AbstractModel):
                             ON policy.id = COALESCE(
                                    (p.statement_policy_id ->> %(company_key)s)::int,
                                    %(fallback)s)
+                         CROSS JOIN LATERAL (
+                               SELECT COALESCE(NULLIF(policy.aging_boundaries, ''),
+                                               %(boundaries)s) AS aging_boundaries
+                               ) boundaries
                          ORDER BY n.ordinality
                       ) new
                     """,
@@ -545,24 +562,12 @@ class CustomerStatementEngine(models.AbstractModel):
                     date_from=date_from,
                     date_to=date_to,
                     boundaries=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
+                    thresholds=THRESHOLDS,
                     uid=self._responsible_uid(),
                     partner_ids=partners.ids,
                     fallback=fallback_policy.id or None,
                 )
             )
-        # The aging buckets' lower bounds, in days past due: "not due" is under
-        # one day, then one bucket from each boundary on.
-        cr.execute(
-            SQL(
-                """
-                UPDATE %s
-                   SET thresholds = array_prepend(1, ARRAY(
-                           SELECT b::int + 1
-                             FROM unnest(string_to_array(aging_boundaries, ',')) b))
-                """,
-                SQL.identifier(TARGETS_TABLE),
-            )
-        )
         cr.execute(SQL("ANALYZE %s", SQL.identifier(TARGETS_TABLE)))
 
     def _ledger_scan(self, exchange, select, where=None, joins=None, group_by=None):
@@ -687,13 +692,32 @@ class CustomerStatementEngine(models.AbstractModel):
         Per statement and transaction currency: the opening, period and
         closing sums in company currency and in that currency, and the
         period's exchange differences (hidden when the statement hides them).
+
+        The read sums as little as it can, numbers being what it spends its
+        time on: a closing balance is its opening balance plus the period's
+        debits less its credits, and amounts in the company's own currency
+        are their book amounts, which are already summed.
         """
         cr = self.env.cr
         cr.execute(
             SQL(
                 """
                 CREATE TEMPORARY TABLE %(totals)s ON COMMIT DROP AS
-                %(scan)s
+                SELECT *,
+                       COALESCE(opening, 0) + COALESCE(debit, 0) - COALESCE(credit, 0)
+                           AS closing,
+                       COALESCE(opening_currency, 0) + COALESCE(debit_currency, 0)
+                           - COALESCE(credit_currency, 0) AS closing_currency
+                  FROM (
+                    SELECT statement_id, currency_id, opening, debit, credit, hidden,
+                           CASE WHEN foreign_currency THEN foreign_opening ELSE opening END
+                               AS opening_currency,
+                           CASE WHEN foreign_currency THEN foreign_debit ELSE debit END
+                               AS debit_currency,
+                           CASE WHEN foreign_currency THEN foreign_credit ELSE credit END
+                               AS credit_currency
+                      FROM (%(scan)s) sums
+                  ) totals
                 """,
                 totals=SQL.identifier(TOTALS_TABLE),
                 scan=self._ledger_scan(
@@ -702,28 +726,29 @@ class CustomerStatementEngine(models.AbstractModel):
                         """
                         t.statement_id,
                         COALESCE(l.currency_id, t.currency_id) AS currency_id,
+                        COALESCE(l.currency_id, t.currency_id) <> t.currency_id
+                            AS foreign_currency,
                         SUM(l.balance) FILTER (WHERE l.date < t.date_from) AS opening,
                         SUM(l.debit) FILTER (WHERE l.date >= t.date_from) AS debit,
                         SUM(l.credit) FILTER (WHERE l.date >= t.date_from) AS credit,
-                        SUM(l.balance) AS closing,
                         SUM(l.balance) FILTER (
-                            WHERE l.date >= t.date_from AND t.hide_exchange_lines AND %s
+                            WHERE l.date >= t.date_from AND t.hide_exchange_lines AND %(exchange)s
                         ) AS hidden,
-                        SUM(COALESCE(l.amount_currency, l.balance))
-                            FILTER (WHERE l.date < t.date_from) AS opening_currency,
-                        SUM(COALESCE(l.amount_currency, l.balance)) FILTER (
-                            WHERE l.date >= t.date_from
-                              AND COALESCE(l.amount_currency, l.balance) > 0
-                        ) AS debit_currency,
-                        -SUM(COALESCE(l.amount_currency, l.balance)) FILTER (
-                            WHERE l.date >= t.date_from
-                              AND COALESCE(l.amount_currency, l.balance) < 0
-                        ) AS credit_currency,
-                        SUM(COALESCE(l.amount_currency, l.balance)) AS closing_currency
+                        SUM(%(amount)s) FILTER (
+                            WHERE l.date < t.date_from AND %(foreign)s
+                        ) AS foreign_opening,
+                        SUM(%(amount)s) FILTER (
+                            WHERE l.date >= t.date_from AND %(foreign)s AND %(amount)s > 0
+                        ) AS foreign_debit,
+                        -SUM(%(amount)s) FILTER (
+                            WHERE l.date >= t.date_from AND %(foreign)s AND %(amount)s < 0
+                        ) AS foreign_credit
                         """,
-                        block.is_exchange,
+                        exchange=block.is_exchange,
+                        foreign=SQL("l.currency_id <> t.currency_id"),
+                        amount=SQL("COALESCE(l.amount_currency, l.balance)"),
                     ),
-                    group_by=SQL("1, 2"),
+                    group_by=SQL("1, 2, t.currency_id"),
                 ),
             )
         )

@@ -119,6 +119,12 @@ class TestStatementEngine(StatementCommon):
             [round(v, 2) for v in period.mapped("running_balance")],
             [5200.0, 4200.0, 4300.0],
         )
+        # In the company's currency, the running balance in currency is the same.
+        self.assertEqual(period.currency_id, self.company.currency_id)
+        self.assertEqual(
+            [round(v, 2) for v in period.mapped("running_balance_currency")],
+            [5200.0, 4200.0, 4300.0],
+        )
         self.assertAlmostEqual(period[-1].running_balance, statement.closing_balance)
         # Open amounts add up to the closing balance.
         self.assertAlmostEqual(sum(lines.mapped("open_amount")), statement.closing_balance)
