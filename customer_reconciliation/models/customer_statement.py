@@ -253,7 +253,13 @@ class CustomerStatement(models.Model):
 
     # Review
     review_required = fields.Boolean(readonly=True, copy=False, groups=INTERNAL)
-    prepared_by_id = fields.Many2one("res.users", readonly=True, copy=False, groups=INTERNAL)
+    prepared_by_id = fields.Many2one(
+        "res.users",
+        readonly=True,
+        copy=False,
+        groups=INTERNAL,
+        help="Who submitted the statement for review: another reviewer approves it.",
+    )
     reviewer_id = fields.Many2one(
         "res.users", string="Approved By", readonly=True, copy=False, groups=INTERNAL
     )

@@ -122,8 +122,15 @@ class CustomerStatementEngine(models.AbstractModel):
             date_to,
             skip_empty=skip_empty,
         )
-        created.fetch(["partner_id"])
-        by_partner.update((statement.partner_id.id, statement.id) for statement in created)
+        # (plain rows: going through 10,000 records costs more than the query)
+        by_partner.update(
+            self.env.execute_query(
+                SQL(
+                    "SELECT partner_id, id FROM customer_statement WHERE id = ANY(%s)",
+                    created.ids,
+                )
+            )
+        )
         return Statement.browse([by_partner[p.id] for p in partners if p.id in by_partner])
 
     # ------------------------------------------------------------------
@@ -1089,7 +1096,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 INSERT INTO customer_statement (
                     id, name, partner_id, company_id, currency_id, date_from, date_to,
                     state, version, policy_id, confirmation_mode, aging_boundaries,
-                    hide_exchange_lines, review_required, prepared_by_id, contact_id,
+                    hide_exchange_lines, review_required, contact_id,
                     user_id, reminder_count, escalated, confirmation_late,
                     opening_balance, total_debit, total_credit, closing_balance,
                     hidden_exchange_amount, has_foreign_currency, overdue_amount,
@@ -1098,7 +1105,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 SELECT f.statement_id, n.name, f.partner_id, f.company_id, f.currency_id,
                        f.date_from, f.date_to, 'draft', 1, f.policy_id,
                        f.confirmation_mode, f.aging_boundaries, f.hide_exchange_lines,
-                       f.review_required, %(uid)s, f.contact_id, f.user_id, 0, FALSE,
+                       f.review_required, f.contact_id, f.user_id, 0, FALSE,
                        FALSE, f.opening, f.debit, f.credit, f.closing, f.hidden,
                        f.foreign_currency, f.overdue, f.not_due, f.line_count,
                        now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s,
@@ -1153,36 +1160,45 @@ class CustomerStatementEngine(models.AbstractModel):
 
         Figures are in that currency (``amount_currency`` and its residual),
         never converted; ``closing_balance_company`` is their book value.
+        The statements are known from the targets (their rows, just written,
+        would lead PostgreSQL's estimates astray).
         """
         self.env.cr.execute(
             SQL(
                 """
-                WITH i AS (
-                    SELECT statement_id, currency_id,
-                           SUM(open_amount_currency) AS open_amount,
-                           SUM(open_amount_currency) FILTER (WHERE days_overdue > 0)
+                WITH sections AS (
+                    SELECT t.*, tg.company_id, tg.partner_id
+                      FROM %(totals)s t
+                      JOIN %(targets)s tg ON tg.statement_id = t.statement_id
+                     WHERE t.currency_id <> tg.currency_id
+                ),
+                i AS (
+                    SELECT i.statement_id, i.currency_id,
+                           SUM(i.open_amount_currency) AS open_amount,
+                           SUM(i.open_amount_currency) FILTER (WHERE i.days_overdue > 0)
                                AS overdue
-                      FROM %(items)s
-                     GROUP BY statement_id, currency_id
+                      FROM %(items)s i
+                      JOIN sections t
+                        ON t.statement_id = i.statement_id AND t.currency_id = i.currency_id
+                     GROUP BY i.statement_id, i.currency_id
                 )
                 INSERT INTO customer_statement_currency (
                     statement_id, company_id, partner_id, currency_id, opening_balance,
                     total_debit, total_credit, closing_balance, open_amount,
                     overdue_amount, closing_balance_company,
                     create_uid, write_uid, create_date, write_date)
-                SELECT t.statement_id, s.company_id, s.partner_id, t.currency_id,
+                SELECT t.statement_id, t.company_id, t.partner_id, t.currency_id,
                        COALESCE(t.opening_currency, 0), COALESCE(t.debit_currency, 0),
                        COALESCE(t.credit_currency, 0), COALESCE(t.closing_currency, 0),
                        COALESCE(i.open_amount, 0), COALESCE(i.overdue, 0),
                        COALESCE(t.closing, 0),
                        %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-                  FROM %(totals)s t
-                  JOIN customer_statement s ON s.id = t.statement_id
+                  FROM sections t
                   LEFT JOIN i
                     ON i.statement_id = t.statement_id AND i.currency_id = t.currency_id
-                 WHERE t.currency_id <> s.currency_id
                 """,
                 totals=SQL.identifier(TOTALS_TABLE),
+                targets=SQL.identifier(TARGETS_TABLE),
                 items=SQL.identifier(ITEMS_TABLE),
                 uid=self.env.uid,
             )

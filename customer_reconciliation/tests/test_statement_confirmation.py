@@ -133,6 +133,7 @@ class TestStatementConfirmation(StatementCommon, MockEmail):
         self.assertTrue(statement.review_required)
         with self.assertRaisesRegex(UserError, "internal review"):
             statement._send_by_email()
+        self.assertFalse(statement.prepared_by_id)
         statement.action_submit_review()
         self.assertEqual(statement.prepared_by_id, self.env.user)
         with self.assertRaisesRegex(UserError, "not approved"):
