@@ -137,6 +137,8 @@ def delete_statements(cr, ids):
     if not ids:
         return
     cr.execute("DELETE FROM customer_statement WHERE id = ANY(%s)", [ids])
+    # (their lines have no foreign key to cascade: see customer.statement.line)
+    cr.execute("DELETE FROM customer_statement_line WHERE statement_id = ANY(%s)", [ids])
     cr.execute(
         "DELETE FROM mail_followers WHERE res_model = 'customer.statement' AND res_id = ANY(%s)",
         [ids],
