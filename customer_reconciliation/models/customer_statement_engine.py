@@ -20,7 +20,6 @@ Ledger rules (see the addon's README):
   when it has none), in days past due at ``date_to``.
 """
 
-import json
 import logging
 from datetime import date
 from decimal import Decimal
@@ -600,19 +599,27 @@ class CustomerStatementEngine(models.AbstractModel):
         its statistics. ``exchange`` keeps each company's condition that an
         item is an exchange difference, from one read to the next.
         """
-        by_block = {}
-        for row in self.env.execute_query(
-            SQL(
-                """
-                SELECT company_id, date_to, statement_id, partner_id, currency_id,
-                       date_from, hide_exchange_lines
-                  FROM %s
-                 ORDER BY company_id, date_to, statement_id
-                """,
-                SQL.identifier(TARGETS_TABLE),
+        # Each block's arrays come as PostgreSQL writes them: 50,000 values
+        # turned into Python objects and back would cost more than the query.
+        by_block = {
+            (company_id, date_to): arrays
+            for company_id, date_to, *arrays in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT company_id, date_to,
+                           array_agg(statement_id ORDER BY statement_id)::text,
+                           array_agg(partner_id ORDER BY statement_id)::text,
+                           array_agg(currency_id ORDER BY statement_id)::text,
+                           array_agg(date_from ORDER BY statement_id)::text,
+                           array_agg(hide_exchange_lines ORDER BY statement_id)::text
+                      FROM %s
+                     GROUP BY company_id, date_to
+                     ORDER BY company_id, date_to
+                    """,
+                    SQL.identifier(TARGETS_TABLE),
+                )
             )
-        ):
-            by_block.setdefault(row[:2], []).append(row[2:])
+        }
         receivable = (
             self.env["account.account"].sudo().search([("account_type", "=", "asset_receivable")])
         )
@@ -623,7 +630,7 @@ class CustomerStatementEngine(models.AbstractModel):
             if company_id not in exchange:
                 exchange[company_id] = self._exchange_condition(branches)
             block = _Block(exchange[company_id], date_to)
-            ids, partner_ids, currency_ids, froms, hides = map(list, zip(*targets, strict=True))
+            ids, partner_ids, currency_ids, froms, hides = targets
             blocks.append(
                 SQL(
                     """
@@ -810,7 +817,7 @@ class CustomerStatementEngine(models.AbstractModel):
         later_by_date = {}
 
         def later(date_to):
-            # {journal item: [amount, amount in currency]} reconciled after date_to
+            # the JSON and array text of the items reconciled after date_to
             if date_to not in later_by_date:
                 later_by_date[date_to] = self._later_amounts(date_to)
             return later_by_date[date_to]
@@ -851,7 +858,7 @@ class CustomerStatementEngine(models.AbstractModel):
                 JOIN account_move m ON m.id = l.move_id
                 CROSS JOIN (SELECT %s::jsonb AS amounts) later
                 """,
-                json.dumps(later(block.date_to)),
+                later(block.date_to)[0],
             )
 
         def where(block):
@@ -862,14 +869,14 @@ class CustomerStatementEngine(models.AbstractModel):
             return SQL(
                 """
                 (l.date >= %(earliest)s OR l.amount_residual <> 0
-                 OR l.amount_residual_currency <> 0 OR l.id = ANY(%(later)s))
+                 OR l.amount_residual_currency <> 0 OR l.id = ANY(%(later)s::int[]))
                 AND (l.date >= t.date_from
                      OR l.amount_residual + %(later_amount)s <> 0
                      OR COALESCE(l.amount_residual_currency, l.amount_residual)
                         + %(later_amount_currency)s <> 0)
                 """,
                 earliest=earliest_from,
-                later=list(later(block.date_to)),
+                later=later(block.date_to)[1],
                 later_amount=LATER_AMOUNT,
                 later_amount_currency=LATER_AMOUNT_CURRENCY,
             )
@@ -885,18 +892,26 @@ class CustomerStatementEngine(models.AbstractModel):
     @api.model
     def _later_amounts(self, date_to):
         """The partial reconciliations dated after ``date_to``, summed per
-        journal item (signed: what they took off its residual), as
-        ``{journal item id: [amount, amount in currency]}`` (amounts as text).
+        journal item (signed: what they took off its residual), as the text
+        of a JSON object ``{journal item id: [amount, amount in currency]}``
+        (amounts as text) and of the array of those journal items.
 
-        A few thousand items, which the scan looks up in a JSON object
-        without a join (a join would cost it its parallel plan).
+        A few thousand items, which the scan looks up in the JSON object
+        without a join (a join would cost it its parallel plan). Both come
+        as PostgreSQL writes them, for the scan to read them back.
         """
-        return {
-            move_line_id: [amount, amount_currency]
-            for move_line_id, amount, amount_currency in self.env.execute_query(
-                SQL(
-                    """
-                    SELECT x.move_line_id, SUM(x.amount)::text, SUM(x.amount_currency)::text
+        ((amounts, ids),) = self.env.execute_query(
+            SQL(
+                """
+                SELECT COALESCE(
+                           jsonb_object_agg(
+                               move_line_id,
+                               jsonb_build_array(amount::text, amount_currency::text)),
+                           '{}')::text,
+                       COALESCE(array_agg(move_line_id), '{}')::text
+                  FROM (
+                    SELECT x.move_line_id, SUM(x.amount) AS amount,
+                           SUM(x.amount_currency) AS amount_currency
                       FROM account_partial_reconcile p
                      CROSS JOIN LATERAL (
                                VALUES (p.debit_move_id, p.amount, p.debit_amount_currency),
@@ -904,11 +919,12 @@ class CustomerStatementEngine(models.AbstractModel):
                            ) AS x(move_line_id, amount, amount_currency)
                      WHERE p.max_date > %(date_to)s
                      GROUP BY x.move_line_id
-                    """,
-                    date_to=date_to,
-                )
+                  ) later
+                """,
+                date_to=date_to,
             )
-        }
+        )
+        return amounts, ids
 
     def _drop_stage(self):
         self.env.cr.execute(
