@@ -270,15 +270,35 @@ class TestStatementEngine(StatementCommon):
         self.assertEqual(self._line_count([draft_id]), 0)
         self.assertEqual(self._line_count(other.ids), 1)
         self.assertAlmostEqual(other.line_ids.debit, 800.0)
-        [[keys]] = self.env.execute_query(
-            SQL(
-                """
-                SELECT COUNT(*) FROM pg_constraint
-                 WHERE conrelid = 'customer_statement_line'::regclass AND contype = 'f'
-                """
-            )
+        keys = SQL(
+            """
+            SELECT COUNT(*) FROM pg_constraint
+             WHERE conrelid = 'customer_statement_line'::regclass AND contype = 'f'
+            """
         )
-        self.assertEqual(keys, 0)
+        self.assertEqual(self.env.execute_query(keys), [(0,)])
+        # A database that still has the key (under any name) loses it on update.
+        self.env.cr.execute(
+            """
+            ALTER TABLE customer_statement_line ADD CONSTRAINT old_statement_key
+                FOREIGN KEY (statement_id) REFERENCES customer_statement(id) ON DELETE CASCADE
+            """
+        )
+        self.env["ir.model.constraint"].create(
+            {
+                "name": "old_statement_key",
+                "type": "f",
+                "model": self.env["ir.model"]._get_id("customer.statement.line"),
+                "module": self.env.ref("base.module_customer_reconciliation").id,
+            }
+        )
+        self.assertEqual(self.env.execute_query(keys), [(1,)])
+        self.env["customer.statement.line"].init()
+        self.assertEqual(self.env.execute_query(keys), [(0,)])
+        self.assertFalse(
+            self.env["ir.model.constraint"].search([("name", "=", "old_statement_key")])
+        )
+        self.assertEqual(self._line_count(other.ids), 1)
 
     def test_hash_depends_on_content_only(self):
         statement = self._generate()

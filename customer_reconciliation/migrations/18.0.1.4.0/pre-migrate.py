@@ -7,23 +7,14 @@ so that the new required column can be filled.
 
 The content hashes taken before are of version 1 (every amount with the
 decimals of the statement's currency), and keep checking by it.
-
-Statement lines lose the foreign key to their statement (see
-``customer.statement.line``): a new installation never has it, an upgraded
-one drops it.
 """
 
-from odoo.tools.sql import column_exists, constraint_definition, create_column, drop_constraint
-
-LINE_KEY = "customer_statement_line_statement_id_fkey"
+from odoo.tools.sql import column_exists, create_column
 
 
 def migrate(cr, version):
     if not version:
         return
-    if constraint_definition(cr, "customer_statement_line", LINE_KEY):
-        drop_constraint(cr, "customer_statement_line", LINE_KEY)
-    cr.execute("DELETE FROM ir_model_constraint WHERE name = %s AND type = 'f'", [LINE_KEY])
     if not column_exists(cr, "customer_statement", "content_hash_version"):
         create_column(cr, "customer_statement", "content_hash_version", "int4")
         cr.execute(
