@@ -149,7 +149,7 @@ class CustomerStatementLine(models.Model):
     is_overdue = fields.Boolean(compute="_compute_is_overdue")
 
     def init(self):
-        super().init()
+        res = super().init()
         # A database installed before the key was given up still has it,
         # whatever its name: it goes at every update (see StatementMany2one).
         for (name,) in self.env.execute_query(
@@ -174,6 +174,7 @@ class CustomerStatementLine(models.Model):
             self.env.cr.execute(
                 SQL("DELETE FROM ir_model_constraint WHERE name = %s AND type = 'f'", name)
             )
+        return res
 
     @api.depends("move_line_ref", "move_ref")
     def _compute_move_links(self):
