@@ -535,7 +535,7 @@ class CustomerStatementEngine(models.AbstractModel):
                         date_to, hide_exchange_lines, aging_boundaries, thresholds, is_new,
                         ordinality, policy_id, confirmation_mode, review_required,
                         contact_id, user_id)
-                    SELECT nextval(%(ids)s::regclass),
+                    SELECT nextval(%(sequence)s::regclass),
                            new.*
                       FROM (
                         SELECT p.id, %(company)s, %(currency)s, %(date_from)s::date,
@@ -570,7 +570,7 @@ class CustomerStatementEngine(models.AbstractModel):
                     boundaries=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
                     thresholds=THRESHOLDS,
                     # (named once: looked up for each row, it cost more than the rows)
-                    ids=self.env.execute_query(
+                    sequence=self.env.execute_query(
                         SQL("SELECT pg_get_serial_sequence('customer_statement', 'id')")
                     )[0][0],
                     uid=self._responsible_uid(),
