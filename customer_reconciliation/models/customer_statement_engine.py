@@ -52,6 +52,21 @@ THRESHOLDS = SQL(
         SELECT b::int + 1 FROM unnest(string_to_array(boundaries.aging_boundaries, ',')) b))
     """
 )
+
+
+def _boundaries(fallback):
+    """The join naming ``boundaries.aging_boundaries``: those of the
+    statement's ``policy``, else ``fallback``."""
+    return SQL(
+        """
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(NULLIF(policy.aging_boundaries, ''), %s) AS aging_boundaries
+        ) boundaries
+        """,
+        fallback,
+    )
+
+
 # The decimals of a statement line's currency (``lcur``; the statement's is ``cur``).
 LINE_DECIMALS = "COALESCE(lcur.decimal_places, cur.decimal_places)"
 
@@ -507,13 +522,11 @@ class CustomerStatementEngine(models.AbstractModel):
                            boundaries.aging_boundaries, %(thresholds)s, FALSE
                       FROM customer_statement s
                       LEFT JOIN customer_statement_policy policy ON policy.id = s.policy_id
-                     CROSS JOIN LATERAL (
-                           SELECT COALESCE(NULLIF(policy.aging_boundaries, ''),
-                                           s.aging_boundaries) AS aging_boundaries
-                           ) boundaries
+                     %(boundaries)s
                      WHERE s.id = ANY(%(ids)s)
                     """,
                     targets=SQL.identifier(TARGETS_TABLE),
+                    boundaries=_boundaries(SQL("s.aging_boundaries")),
                     thresholds=THRESHOLDS,
                     ids=statements.ids,
                 )
@@ -554,10 +567,7 @@ class CustomerStatementEngine(models.AbstractModel):
                             ON policy.id = COALESCE(
                                    (p.statement_policy_id ->> %(company_key)s)::int,
                                    %(fallback)s)
-                         CROSS JOIN LATERAL (
-                               SELECT COALESCE(NULLIF(policy.aging_boundaries, ''),
-                                               %(boundaries)s) AS aging_boundaries
-                               ) boundaries
+                         %(boundaries)s
                          ORDER BY n.ordinality
                       ) new
                     """,
@@ -567,7 +577,7 @@ class CustomerStatementEngine(models.AbstractModel):
                     currency=company.currency_id.id,
                     date_from=date_from,
                     date_to=date_to,
-                    boundaries=aging.format_boundaries(aging.DEFAULT_BOUNDARIES),
+                    boundaries=_boundaries(aging.format_boundaries(aging.DEFAULT_BOUNDARIES)),
                     thresholds=THRESHOLDS,
                     # (named once: looked up for each row, it cost more than the rows)
                     sequence=self.env.execute_query(
@@ -853,12 +863,13 @@ class CustomerStatementEngine(models.AbstractModel):
             )
 
         def joins(block):
+            amounts, __ = later(block.date_to)
             return SQL(
                 """
                 JOIN account_move m ON m.id = l.move_id
                 CROSS JOIN (SELECT %s::jsonb AS amounts) later
                 """,
-                later(block.date_to)[0],
+                amounts,
             )
 
         def where(block):
@@ -866,6 +877,7 @@ class CustomerStatementEngine(models.AbstractModel):
             # open at the cut-off: open today or touched by a reconciliation
             # after it (tested against the earliest period start, so that the
             # scan drops most items before the joins), and that was.
+            __, later_ids = later(block.date_to)
             return SQL(
                 """
                 (l.date >= %(earliest)s OR l.amount_residual <> 0
@@ -876,7 +888,7 @@ class CustomerStatementEngine(models.AbstractModel):
                         + %(later_amount_currency)s <> 0)
                 """,
                 earliest=earliest_from,
-                later=later(block.date_to)[1],
+                later=later_ids,
                 later_amount=LATER_AMOUNT,
                 later_amount_currency=LATER_AMOUNT_CURRENCY,
             )
